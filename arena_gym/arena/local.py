@@ -1,0 +1,307 @@
+"""The local arena: Xvfb + a window manager + real apps + the desktop server, all on loopback.
+
+Everything started here carries one marker in its environment, so teardown finds and ends every
+process of the arena (apps that detach into their own session included) and nothing else.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import json
+import logging
+import os
+import select
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..protocol.client import ArenaClient
+
+log = logging.getLogger(__name__)
+
+MARKER = "ARENA_GYM_ARENA_ID"
+REQUIRED_TOOLS = {"Xvfb": "xvfb", "xset": "x11-xserver-utils", "wmctrl": "wmctrl", "xdotool": "xdotool"}
+WINDOW_MANAGERS = {"openbox": ["openbox", "--sm-disable"]}
+
+
+class ArenaStartError(RuntimeError):
+    """The arena could not start; the message says which part and what to install or check."""
+
+
+def missing_tools(apps: Sequence[str] = (), wm: str = "openbox") -> list[str]:
+    """Debian packages still to install for an arena with these apps."""
+    needed = dict(REQUIRED_TOOLS)
+    needed[WINDOW_MANAGERS[wm][0]] = wm
+    for app in apps:
+        needed.setdefault(app, app)
+    return sorted({pkg for tool, pkg in needed.items() if shutil.which(tool) is None})
+
+
+def _read_line(fd: int, deadline: float, what: str, proc: subprocess.Popen[bytes], log_path: Path) -> str:
+    """One line from ``fd`` before ``deadline`` (a stage that dies or stalls is reported, not waited on)."""
+    buf = b""
+    while b"\n" not in buf:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise ArenaStartError(f"{what} did not report in time; its log: {log_path}")
+        ready, _, _ = select.select([fd], [], [], min(remaining, 0.5))
+        if ready:
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise ArenaStartError(f"{what} exited before reporting" + _exit_note(proc, log_path))
+            buf += chunk
+        elif proc.poll() is not None:
+            raise ArenaStartError(f"{what} exited before reporting" + _exit_note(proc, log_path))
+    return buf.split(b"\n", 1)[0].decode().strip()
+
+
+def _exit_note(proc: subprocess.Popen[bytes], log_path: Path) -> str:
+    if proc.poll() is None:
+        return ""
+    try:
+        tail = log_path.read_text(errors="replace").strip()[-800:]
+    except OSError:
+        tail = ""
+    return f" (exit {proc.returncode}{': ' + tail if tail else ''})"
+
+
+def _wait_until(check, deadline: float, what: str, interval: float = 0.05) -> None:  # noqa: ANN001
+    while not check():
+        if time.monotonic() >= deadline:
+            raise ArenaStartError(f"{what} not ready in time")
+        time.sleep(interval)
+
+
+def _marked_pids(marker: str) -> list[int]:
+    needle = f"{MARKER}={marker}".encode()
+    pids = []
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit() or int(entry) == os.getpid():
+            continue
+        try:
+            with open(f"/proc/{entry}/environ", "rb") as f:
+                if needle in f.read().split(b"\0"):
+                    pids.append(int(entry))
+        except OSError:
+            continue
+    return pids
+
+
+class LocalArena:
+    """A desktop on a free X display with a desktop server on a free loopback port.
+
+    >>> with LocalArena(apps=["xterm"]) as arena:
+    ...     frame = arena.client.screenshot()
+    """
+
+    def __init__(
+        self,
+        size: tuple[int, int] = (1280, 800),
+        apps: Sequence[str | Sequence[str]] = ("xterm",),
+        wm: str = "openbox",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        token: str | None = None,
+        home: str | os.PathLike[str] | None = None,
+        startup_timeout: float = 30.0,
+        keep_workdir: bool = False,
+    ) -> None:
+        if wm not in WINDOW_MANAGERS:
+            raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
+        if len(size) != 2 or min(size) < 64:
+            raise ValueError(f"size must be (width, height) of at least 64 px each, got {size!r}")
+        self.size = (int(size[0]), int(size[1]))
+        self.apps = [[a] if isinstance(a, str) else list(a) for a in apps]
+        self.wm, self.host, self.port, self.token = wm, host, port, token
+        self.startup_timeout = startup_timeout
+        self.keep_workdir = keep_workdir
+        self._home_arg = Path(home) if home else None
+        self.id = uuid.uuid4().hex[:12]
+        self.display: str | None = None
+        self.url: str | None = None
+        self.workdir: Path | None = None
+        self.home: Path | None = None
+        self._client: ArenaClient | None = None
+        self._procs: list[subprocess.Popen[bytes]] = []
+        self._server: subprocess.Popen[bytes] | None = None
+
+    # ---- life cycle
+    def start(self) -> LocalArena:
+        missing = missing_tools([a[0] for a in self.apps], self.wm)
+        if missing:
+            raise ArenaStartError(
+                f"missing programs; install them with: apt-get install -y {' '.join(missing)} "
+                "(or run scripts/setup.sh as root)"
+            )
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"arena-gym-{self.id}-"))
+        self.home = self._home_arg or self.workdir / "home"
+        for sub in ("Desktop", "Documents", "Downloads"):
+            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        runtime = self.workdir / "run"
+        runtime.mkdir(mode=0o700)
+        (self.workdir / "logs").mkdir()
+        atexit.register(self.stop)
+        try:
+            deadline = time.monotonic() + self.startup_timeout
+            self._start_display(deadline)
+            self.env = self._environment(runtime)
+            self._run_quiet(["xset", "s", "off", "s", "noblank", "-dpms"])
+            self._spawn(WINDOW_MANAGERS[self.wm])
+            _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
+            for app in self.apps:
+                self._spawn(app)
+            self._start_server(deadline)
+        except BaseException:
+            self.stop()
+            raise
+        log.info("arena %s: display %s, server %s", self.id, self.display, self.url)
+        return self
+
+    def _environment(self, runtime: Path) -> dict[str, str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "WAYLAND_"))}
+        env.update({
+            MARKER: self.id, "DISPLAY": self.display or "", "HOME": str(self.home),
+            "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11",
+            "XDG_CONFIG_HOME": str(self.home / ".config"), "XDG_DATA_HOME": str(self.home / ".local/share"),
+            "NO_AT_BRIDGE": "1",
+        })
+        return env
+
+    def _start_display(self, deadline: float) -> None:
+        read_fd, write_fd = os.pipe()
+        env = {**os.environ, MARKER: self.id}
+        argv = [
+            "Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
+            "-nolisten", "tcp", "-s", "0", "-dpms", "+extension", "XTEST",
+        ]
+        log_path = self._log_path("Xvfb")
+        try:
+            with open(log_path, "wb") as log_file:
+                proc = subprocess.Popen(
+                    argv, pass_fds=(write_fd,), env=env, start_new_session=True,
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
+                )
+            self._procs.append(proc)
+            os.close(write_fd)
+            number = _read_line(read_fd, deadline, "Xvfb", proc, log_path)
+        finally:
+            os.close(read_fd)
+        self.display = f":{number}"
+
+    def _log_path(self, name: str) -> Path:
+        assert self.workdir is not None
+        return self.workdir / "logs" / f"{Path(name).name}.log"
+
+    def _spawn(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+        with open(self._log_path(argv[0]), "ab") as log_file:
+            proc = subprocess.Popen(
+                list(argv), env=self.env, cwd=str(self.home), start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
+            )
+        self._procs.append(proc)
+        return proc
+
+    def _run_quiet(self, argv: list[str]) -> int:
+        return subprocess.run(argv, env=self.env, capture_output=True, timeout=10, check=False).returncode
+
+    def _start_server(self, deadline: float) -> None:
+        argv = [sys.executable, "-m", "arena_gym.server", "--host", self.host, "--port", str(self.port)]
+        env = dict(self.env)
+        if self.token:
+            env["ARENA_TOKEN"] = self.token
+        log_path = self._log_path("server")
+        with open(log_path, "ab") as log_file:
+            proc = subprocess.Popen(
+                argv, env=env, cwd=str(self.home), start_new_session=True,
+                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log_file,
+            )
+        self._procs.append(proc)
+        self._server = proc
+        assert proc.stdout is not None
+        line = _read_line(proc.stdout.fileno(), deadline, "desktop server", proc, log_path)
+        try:
+            self.url = json.loads(line)["url"]
+        except (ValueError, KeyError) as exc:
+            raise ArenaStartError(f"desktop server said {line!r}, not its URL") from exc
+        # Nothing more comes on stdout (the log goes to stderr): close it so nothing can block.
+        proc.stdout.close()
+
+    def stop(self) -> None:
+        """End every process of this arena (idempotent) and remove its scratch folder."""
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        _teardown(self.id, self._procs, None if self.keep_workdir else self.workdir)
+        self._procs = []
+        self._server = None
+        atexit.unregister(self.stop)
+
+    def restart_server(self) -> None:
+        """Kill the desktop server and start a fresh one on the same port (its apps stay)."""
+        self.kill_server()
+        assert self.url is not None
+        self.port = int(self.url.rsplit(":", 1)[1])
+        self._start_server(time.monotonic() + self.startup_timeout)
+
+    def kill_server(self) -> None:
+        """Kill only the desktop server (for fault tests); the display and apps stay up."""
+        if self._server is not None and self._server.poll() is None:
+            self._server.kill()
+            self._server.wait(timeout=10)
+
+    # ---- conveniences
+    @property
+    def client(self) -> ArenaClient:
+        if self.url is None:
+            raise RuntimeError("the arena is not started; call start() or use it as a context manager")
+        if self._client is None:
+            self._client = ArenaClient(self.url, token=self.token)
+        return self._client
+
+    def launch(self, *argv: str) -> subprocess.Popen[bytes]:
+        """Start another program on this arena's display."""
+        return self._spawn(argv)
+
+    def __enter__(self) -> LocalArena:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"LocalArena(id={self.id!r}, display={self.display!r}, url={self.url!r})"
+
+
+def _teardown(arena_id: str, procs: list[subprocess.Popen[bytes]], workdir: Path | None) -> None:
+    for proc in reversed(procs):
+        if proc.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+    deadline = time.monotonic() + 5.0
+    for proc in procs:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    # Whatever is left, including programs that detached into sessions of their own.
+    for _ in range(3):
+        left = _marked_pids(arena_id)
+        if not left:
+            break
+        for pid in left:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.05)
+    for proc in procs:
+        if proc.poll() is None:
+            proc.wait(timeout=5)
+        for stream in (proc.stdout, proc.stderr):
+            if stream is not None:
+                stream.close()
+    if workdir is not None:
+        shutil.rmtree(workdir, ignore_errors=True)

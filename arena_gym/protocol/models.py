@@ -1,0 +1,113 @@
+"""Typed shapes of what crosses the wire (requests we build, answers we parse)."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+from pydantic import BaseModel, ConfigDict, Field
+
+ImageFormat = Literal["png", "jpeg", "webp"]
+
+MEDIA_TYPES: dict[str, str] = {"png": "image/png", "jpeg": "image/jpeg", "webp": "image/webp"}
+
+
+class ExecResult(BaseModel):
+    """Answer of ``/execute``: a finished process (a non-zero exit is still a success of the call)."""
+
+    model_config = ConfigDict(extra="allow")
+    status: str = "success"
+    output: str = ""
+    error: str = ""
+    returncode: int = 0
+
+
+class ScreenSize(BaseModel):
+    width: int
+    height: int
+
+
+class DirectoryNode(BaseModel):
+    """One node of ``/list_directory``'s tree; unreadable folders carry ``error`` instead of children."""
+
+    model_config = ConfigDict(extra="allow")
+    type: Literal["directory", "file"] | None = None
+    name: str | None = None
+    children: list[DirectoryNode] = Field(default_factory=list)
+    error: str | None = None
+
+
+class SettleSpec(BaseModel):
+    """Wait until the screen stops changing: ``stable_ms`` without change, at most ``timeout_s``.
+
+    ``timeout_s == 0`` turns settling off (observe at once); ``fixed_wait_s`` adds a plain wait
+    first, only when asked for.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+    timeout_s: float = Field(2.0, ge=0, le=120)
+    stable_ms: float = Field(120.0, ge=0, le=10_000)
+    interval_ms: float = Field(25.0, gt=0, le=1_000)
+    fixed_wait_s: float = Field(0.0, ge=0, le=120)
+
+
+class Capabilities(BaseModel):
+    """What a server offers beyond the stock protocol (discovered from ``/arena/capabilities``)."""
+
+    model_config = ConfigDict(extra="allow")
+    server: str = "stock"
+    version: str = ""
+    extensions: list[str] = Field(default_factory=list)
+    screenshot_formats: list[ImageFormat] = Field(default_factory=lambda: ["png"])
+
+    @property
+    def step(self) -> bool:
+        return "step" in self.extensions
+
+    def supports_format(self, fmt: str) -> bool:
+        return fmt in self.screenshot_formats
+
+
+@dataclass
+class Frame:
+    """A decoded screenshot: the encoded bytes as they came, and the RGB array."""
+
+    data: bytes
+    format: str
+    array: np.ndarray
+
+    @property
+    def size(self) -> tuple[int, int]:
+        return self.array.shape[1], self.array.shape[0]
+
+    @classmethod
+    def decode(cls, data: bytes) -> Frame:
+        """Decode fully (so a truncated image fails here, not later); raises ValueError."""
+        if not data:
+            raise ValueError("empty image body")
+        try:
+            with Image.open(io.BytesIO(data)) as img:
+                fmt = (img.format or "").lower()
+                img.load()
+                rgb = img.convert("RGB") if img.mode != "RGB" else img
+                array = np.asarray(rgb, dtype=np.uint8)
+        except (OSError, UnidentifiedImageError, SyntaxError) as exc:
+            raise ValueError(f"undecodable image ({len(data)} bytes): {exc}") from exc
+        return cls(data=data, format=fmt, array=array)
+
+
+@dataclass
+class StepResult:
+    """One action and the observation after it."""
+
+    frame: Frame
+    ok: bool = True
+    error: str | None = None
+    settle_ms: float = 0.0
+    stable: bool = True
+    round_trips: int = 1
+    timings: dict[str, float] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)

@@ -1,0 +1,335 @@
+"""arena-gym's desktop server: the stock WAA VM protocol on a Linux X display, plus extensions.
+
+Extensions are announced at ``GET /arena/capabilities`` (stock servers answer that route with an
+error, which clients read as "no extensions"):
+- ``POST /arena/step``: run action code, settle server-side, answer with the screenshot (one round trip);
+- ``GET /screenshot?format=jpeg|webp&quality=N``: a format other than PNG.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import hmac
+import io
+import logging
+import subprocess
+import sys
+import threading
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from .. import __version__
+from ..protocol.models import MEDIA_TYPES
+from . import files
+from .accessibility import accessibility_tree
+from .capture import Screen, encode
+from .computer import Computer
+from .desktop import Desktop, DesktopError, split_command
+from .stock import Fail, error, field, json_body, not_found, stock_errors
+
+log = logging.getLogger(__name__)
+
+EXECUTE_TIMEOUT_S = 120
+
+
+@dataclass
+class ServerOptions:
+    token: str | None = None
+    max_upload_bytes: int = 512 * 1024 * 1024
+    cursor: bool = True
+
+
+class TokenGuard:
+    """Refuses requests without the token (``Authorization: Bearer <t>`` or ``X-Arena-Token``)."""
+
+    def __init__(self, app: ASGIApp, token: str) -> None:
+        self.app = app
+        self.token = token.encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            headers = dict(scope["headers"])
+            given = headers.get(b"x-arena-token", b"")
+            auth = headers.get(b"authorization", b"")
+            if auth.lower().startswith(b"bearer "):
+                given = auth[7:].strip()
+            if not hmac.compare_digest(given, self.token):
+                reason = "missing token" if not given else "wrong token"
+                response = JSONResponse(
+                    {"status": "error", "message": f"{reason}: send 'Authorization: Bearer <token>'"}, 401
+                )
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
+class DesktopServer:
+    """State shared by the routes: the screen, the desktop, the ``computer`` object, one input lock."""
+
+    def __init__(self, options: ServerOptions | None = None) -> None:
+        self.options = options or ServerOptions()
+        self.screen = Screen(cursor=self.options.cursor)
+        self.desktop = Desktop()
+        self.computer = Computer(self.desktop, self.screen.size())
+        # One mouse and keyboard: actions (and their settle) run one at a time.
+        self.input_lock = threading.Lock()
+
+    # ---- observation
+    async def probe(self, request: Request) -> Response:
+        return JSONResponse({"status": "Probe successful", "message": "Service is operational"})
+
+    async def capabilities(self, request: Request) -> Response:
+        return JSONResponse({
+            "server": "arena-gym", "version": __version__,
+            "extensions": ["step", "screenshot_format", "settle"],
+            "screenshot_formats": list(MEDIA_TYPES),
+        })
+
+    def _image(self, fmt: str, quality: int | None) -> bytes:
+        return encode(self.screen.grab().image(), fmt, quality)
+
+    async def screenshot(self, request: Request) -> Response:
+        fmt, quality = _format_args(request.query_params.get("format", "png"), request.query_params.get("quality"))
+        data = await run_in_threadpool(self._image, fmt, quality)
+        return Response(data, media_type=MEDIA_TYPES[fmt])
+
+    async def screen_size(self, request: Request) -> Response:
+        width, height = self.screen.size()
+        return JSONResponse({"width": width, "height": height})
+
+    async def cursor_position(self, request: Request) -> Response:
+        import pyautogui
+
+        x, y = await run_in_threadpool(pyautogui.position)
+        return JSONResponse([int(x), int(y)])
+
+    async def platform(self, request: Request) -> Response:
+        return PlainTextResponse("Linux", media_type="text/html")
+
+    async def accessibility(self, request: Request) -> Response:
+        backend = request.query_params.get("backend", "uia")
+        if backend not in ("uia", "win32", "atspi"):
+            return PlainTextResponse("Invalid backend specified", status_code=400, media_type="text/html")
+        return JSONResponse({"AT": await run_in_threadpool(accessibility_tree)})
+
+    async def obs_winagent(self, request: Request) -> Response:
+        def observe() -> dict[str, Any]:
+            grab = self.screen.grab()
+            title, rect = self.desktop.active_window()
+            if not title:
+                title, rect = "Desktop", [0, 0, grab.width, grab.height]
+            return {
+                "image": base64.b64encode(encode(grab.image(), "png")).decode(),
+                "window_title": title, "rect": rect,
+                "window_names_str": "\n".join(w.title for w in self.desktop.windows() if w.title),
+                "computer_clipboard": self.computer.clipboard.clipboard_content,
+                "human_input": None, "status": "success",
+            }
+
+        return JSONResponse(await run_in_threadpool(observe))
+
+    async def terminal(self, request: Request) -> Response:
+        return JSONResponse({"output": None})
+
+    # ---- actions
+    def _exec(self, code: str) -> str | None:
+        """Run agent code in this process, as WAA does; returns an error message or None."""
+        out = io.StringIO()
+        scope = {"computer": self.computer, "human": None, "__name__": "__agent__"}
+        try:
+            with contextlib.redirect_stdout(out):
+                exec(compile(code, "<action>", "exec"), scope)  # noqa: S102 - the protocol's purpose
+        except Exception as exc:  # the agent's code raised: its failure, reported, not ours
+            return f"{type(exc).__name__}: {exc}"
+        printed = out.getvalue()
+        # The stock server's rule: any "error" in what the code printed fails the call.
+        return printed if "error" in printed.lower() else None
+
+    async def execute_windows(self, request: Request) -> Response:
+        code = field(await json_body(request), "command", str)
+
+        def act() -> str | None:
+            with self.input_lock:
+                return self._exec(code)
+
+        failure = await run_in_threadpool(act)
+        return error(failure) if failure is not None else JSONResponse({"status": "success"})
+
+    async def step(self, request: Request) -> Response:
+        body = await json_body(request)
+        code = body.get("command") or ""
+        if not isinstance(code, str):
+            raise Fail(500, {"status": "error", "message": "'command' must be a string of Python code"})
+        fmt, quality = _format_args(body.get("format", "png"), body.get("quality"))
+        settle = body.get("settle") or {}
+        if not isinstance(settle, dict):
+            raise Fail(500, {"status": "error", "message": "'settle' must be an object"})
+        try:
+            timeout_s = float(settle.get("timeout_s", 0.0))
+            stable_ms = float(settle.get("stable_ms", 120.0))
+            interval_ms = max(float(settle.get("interval_ms", 25.0)), 1.0)
+            fixed_wait_s = float(settle.get("fixed_wait_s", 0.0))
+        except (TypeError, ValueError) as exc:
+            raise Fail(500, {"status": "error", "message": f"bad settle value: {exc}"}) from exc
+
+        def act() -> tuple[bytes, str | None, float, bool]:
+            with self.input_lock:
+                failure = self._exec(code) if code else None
+                grab, stable, waited = self.screen.settle(
+                    min(timeout_s, 60.0), stable_ms, interval_ms, min(fixed_wait_s, 60.0)
+                )
+            return encode(grab.image(), fmt, quality), failure, waited, stable
+
+        data, failure, waited, stable = await run_in_threadpool(act)
+        headers = {
+            "X-Arena-Action-Status": "ok" if failure is None else "error",
+            "X-Arena-Settle-Ms": f"{waited:.1f}",
+            "X-Arena-Stable": "1" if stable else "0",
+        }
+        if failure is not None:
+            headers["X-Arena-Action-Error"] = quote(failure[:2000])
+        return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
+
+    async def update_computer(self, request: Request) -> Response:
+        body = await json_body(request)
+        self.computer.update(
+            body.get("rects") or [], body.get("window_rect") or [], body.get("screenshot"),
+            body.get("scale") or (1.0, 1.0), body.get("clipboard_content"), bool(body.get("swap_ctrl_alt")),
+        )
+        return JSONResponse({"success": True})
+
+    async def execute(self, request: Request) -> Response:
+        body = await json_body(request)
+        shell = body.get("shell", False)
+        shell = shell in (True, "true", "True", 1)
+        argv = split_command(field(body, "command", (list, str)), shell)
+
+        def run() -> subprocess.CompletedProcess[str]:
+            return subprocess.run(  # noqa: S603 - argument list, or the client's own shell command
+                argv, shell=isinstance(argv, str), capture_output=True, text=True,
+                timeout=EXECUTE_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False,
+            )
+
+        try:
+            result = await run_in_threadpool(run)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            return error(str(exc))
+        return JSONResponse({
+            "status": "success", "output": result.stdout, "error": result.stderr, "returncode": result.returncode,
+        })
+
+    # ---- setup
+    async def launch(self, request: Request) -> Response:
+        body = await json_body(request)
+        command = field(body, "command", (list, str))
+        shell = body.get("shell", False) in (True, "true", "True", 1)
+        try:
+            await run_in_threadpool(self.desktop.launch, command, shell)
+        except (OSError, DesktopError) as exc:
+            return JSONResponse(
+                {"status": "error", "message": str(exc), "shell": shell, "command": command, "data": body}, 500
+            )
+        shown = command if isinstance(command, str) else " ".join(command)
+        return PlainTextResponse(f"{shown} launched successfully", media_type="text/html")
+
+    async def open_file(self, request: Request) -> Response:
+        body = await json_body(request)
+        if not body.get("path"):
+            return PlainTextResponse("Path not supplied!", status_code=400, media_type="text/html")
+        try:
+            await run_in_threadpool(self.desktop.open_path, str(body["path"]))
+        except DesktopError as exc:
+            return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
+        return PlainTextResponse("File opened successfully", media_type="text/html")
+
+    def _window_route(self, action: str):  # noqa: ANN202 - returns a route
+        async def route(request: Request) -> Response:
+            body = await json_body(request)
+            name = field(body, "window_name", str)
+            strict, by_class = bool(body.get("strict", False)), bool(body.get("by_class", False))
+            op = self.desktop.activate if action == "activate" else self.desktop.close
+            try:
+                await run_in_threadpool(op, name, strict, by_class)
+            except DesktopError as exc:
+                return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
+            verb = "activated" if action == "activate" else "closed"
+            return PlainTextResponse(f"Window {verb} successfully", media_type="text/html")
+
+        return route
+
+    async def close_all(self, request: Request) -> Response:
+        await run_in_threadpool(self.desktop.close_all)
+        return PlainTextResponse("All windows closed successfully.", media_type="text/html")
+
+    def routes(self) -> list[Route]:
+        get, post = ["GET"], ["POST"]
+        table: list[tuple[str, Any, list[str]]] = [
+            ("/probe", self.probe, get),
+            ("/screenshot", self.screenshot, get),
+            ("/accessibility", self.accessibility, get),
+            ("/obs_winagent", self.obs_winagent, get),
+            ("/terminal", self.terminal, get),
+            ("/cursor_position", self.cursor_position, get),
+            ("/platform", self.platform, get),
+            ("/screen_size", self.screen_size, post),
+            ("/execute", self.execute, post),
+            ("/setup/execute", self.execute, post),
+            ("/execute_windows", self.execute_windows, post),
+            ("/update_computer", self.update_computer, post),
+            ("/file", files.get_file, post),
+            ("/setup/upload", files.make_upload(self.options.max_upload_bytes), post),
+            ("/desktop_path", files.desktop_path, post),
+            ("/documents_path", files.documents_path, post),
+            ("/list_directory", files.list_directory, post),
+            ("/file_exists", files.file_exists, post),
+            ("/folder_exists", files.folder_exists, post),
+            ("/wallpaper", files.wallpaper, post),
+            ("/setup/launch", self.launch, post),
+            ("/setup/open_file", self.open_file, post),
+            ("/setup/activate_window", self._window_route("activate"), post),
+            ("/setup/close_window", self._window_route("close"), post),
+            ("/setup/close_all", self.close_all, post),
+            ("/setup/create_folder", files.create_folder, post),
+            ("/setup/create_file", files.create_file, post),
+            ("/setup/recycle", files.recycle, post),
+            ("/setup/clear_task_files", files.clear_task_files, post),
+            ("/arena/capabilities", self.capabilities, get),
+            ("/arena/step", self.step, post),
+        ]
+        return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
+
+
+def _format_args(fmt: Any, quality: Any) -> tuple[str, int | None]:
+    fmt = str(fmt or "png").lower()
+    if fmt == "jpg":
+        fmt = "jpeg"
+    if fmt not in MEDIA_TYPES:
+        raise Fail(500, {"status": "error", "message": f"unknown format {fmt!r}: use png, jpeg or webp"})
+    if quality in (None, ""):
+        return fmt, None
+    try:
+        q = int(quality)
+    except (TypeError, ValueError) as exc:
+        raise Fail(500, {"status": "error", "message": f"quality must be an integer 1-100, got {quality!r}"}) from exc
+    if not 1 <= q <= 100:
+        raise Fail(500, {"status": "error", "message": f"quality must be 1-100, got {q}"})
+    return fmt, q
+
+
+def create_app(options: ServerOptions | None = None) -> ASGIApp:
+    """The ASGI app for the X display named by ``$DISPLAY``."""
+    server = DesktopServer(options)
+    app: ASGIApp = Starlette(routes=server.routes(), exception_handlers={404: not_found, 405: not_found})
+    if server.options.token:
+        app = TokenGuard(app, server.options.token)
+    log.info("desktop server ready (python %s, screen %sx%s)", sys.version.split()[0], *server.screen.size())
+    return app

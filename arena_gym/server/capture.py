@@ -1,0 +1,92 @@
+"""In-process screen capture (MIT-SHM through mss, cursor included) and image encoding."""
+
+from __future__ import annotations
+
+import io
+import threading
+import time
+from dataclasses import dataclass
+
+from PIL import Image
+
+from ..protocol.models import MEDIA_TYPES
+
+DEFAULT_QUALITY = {"jpeg": 80, "webp": 80}
+
+
+@dataclass
+class Grab:
+    """One raw frame: BGRA bytes as the X server gave them."""
+
+    raw: bytes
+    width: int
+    height: int
+
+    def image(self) -> Image.Image:
+        return Image.frombuffer("RGB", (self.width, self.height), self.raw, "raw", "BGRX", 0, 1)
+
+
+def encode(image: Image.Image, fmt: str = "png", quality: int | None = None) -> bytes:
+    """Encode for the wire. PNG at level 1: lossless and ~5x faster than Pillow's default level."""
+    buf = io.BytesIO()
+    if fmt == "png":
+        image.save(buf, "PNG", compress_level=1)
+    elif fmt == "jpeg":
+        image.save(buf, "JPEG", quality=quality or DEFAULT_QUALITY["jpeg"])
+    elif fmt == "webp":
+        image.save(buf, "WEBP", quality=quality or DEFAULT_QUALITY["webp"], method=0)
+    else:
+        raise ValueError(f"unknown image format {fmt!r}: use one of {', '.join(MEDIA_TYPES)}")
+    return buf.getvalue()
+
+
+class Screen:
+    """Grabs the X display this process runs on. mss handles are per thread (X connections are)."""
+
+    def __init__(self, cursor: bool = True) -> None:
+        self.cursor = cursor
+        self._local = threading.local()
+
+    def _mss(self):  # noqa: ANN202 - mss' type lives in a platform module
+        sct = getattr(self._local, "sct", None)
+        if sct is None:
+            import mss
+
+            sct = mss.MSS(with_cursor=self.cursor)
+            self._local.sct = sct
+        return sct
+
+    def grab(self) -> Grab:
+        sct = self._mss()
+        shot = sct.grab(sct.monitors[1])
+        return Grab(raw=bytes(shot.raw), width=shot.width, height=shot.height)
+
+    def size(self) -> tuple[int, int]:
+        mon = self._mss().monitors[1]
+        return int(mon["width"]), int(mon["height"])
+
+    def settle(
+        self, timeout_s: float, stable_ms: float, interval_ms: float, fixed_wait_s: float = 0.0
+    ) -> tuple[Grab, bool, float]:
+        """Grab until the screen has not changed for ``stable_ms`` or ``timeout_s`` has passed.
+
+        Returns the last frame, whether it was stable, and the milliseconds spent.
+        """
+        start = time.monotonic()
+        if fixed_wait_s:
+            time.sleep(fixed_wait_s)
+        frame = self.grab()
+        if timeout_s <= 0:
+            return frame, True, (time.monotonic() - start) * 1000
+        since = time.monotonic()
+        while True:
+            now = time.monotonic()
+            if (now - since) * 1000 >= stable_ms:
+                return frame, True, (now - start) * 1000
+            if now - start >= timeout_s:
+                return frame, False, (now - start) * 1000
+            time.sleep(interval_ms / 1000)
+            nxt = self.grab()
+            if nxt.raw != frame.raw:
+                since = time.monotonic()
+            frame = nxt

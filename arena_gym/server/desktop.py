@@ -1,0 +1,181 @@
+"""What the desktop server does to a Linux X desktop besides input: windows, programs, clipboard.
+
+Every subprocess gets an argument list. Commands that come from a client with ``shell: true``
+are the protocol's own remote-exec feature (guarded by loopback binding or a token), not strings
+we build.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shlex
+import shutil
+import subprocess
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+# Files a Linux desktop opens with a known program (``/setup/open_file``); the rest go to xdg-open.
+OPENERS: dict[str, list[str]] = {
+    ".txt": ["mousepad"], ".md": ["mousepad"], ".py": ["mousepad"], ".json": ["mousepad"], ".log": ["mousepad"],
+    ".csv": ["libreoffice", "--calc"], ".xlsx": ["libreoffice", "--calc"], ".xls": ["libreoffice", "--calc"],
+    ".ods": ["libreoffice", "--calc"], ".docx": ["libreoffice", "--writer"], ".doc": ["libreoffice", "--writer"],
+    ".odt": ["libreoffice", "--writer"], ".pptx": ["libreoffice", "--impress"], ".odp": ["libreoffice", "--impress"],
+}
+
+
+class DesktopError(Exception):
+    """A desktop operation failed; ``status`` is the HTTP status the stock server would use."""
+
+    def __init__(self, message: str, status: int = 500) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Window:
+    id: str
+    desktop: int
+    wm_class: str
+    title: str
+
+
+def run(argv: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
+
+
+def expand_path(path: str) -> str:
+    return os.path.expandvars(os.path.expanduser(path))
+
+
+def split_command(command: list[str] | str, shell: bool) -> list[str] | str:
+    """The stock server's rule: a string without shell is split POSIX-style; ``~/`` args expand."""
+    if isinstance(command, str):
+        if shell:
+            return command
+        command = shlex.split(command)
+    if not isinstance(command, list) or not all(isinstance(a, str) for a in command) or not command:
+        raise DesktopError("'command' must be a non-empty list of strings or a string", 400)
+    return [os.path.expanduser(a) if a.startswith("~/") else a for a in command]
+
+
+class Desktop:
+    """One X display's windows and programs."""
+
+    def __init__(self) -> None:
+        self._children: list[subprocess.Popen[bytes]] = []
+        self._lock = threading.Lock()
+
+    # ---- programs
+    def launch(self, command: list[str] | str, shell: bool = False) -> None:
+        argv = split_command(command, shell)
+        self._reap()
+        proc = subprocess.Popen(  # noqa: S603 - argument list, or the client's own shell command
+            argv, shell=isinstance(argv, str), stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        with self._lock:
+            self._children.append(proc)
+
+    def _reap(self) -> None:
+        with self._lock:
+            self._children = [p for p in self._children if p.poll() is None]
+
+    def open_path(self, path: str) -> None:
+        target = Path(expand_path(path))
+        if not target.exists():
+            raise DesktopError(f"File not found: {path}", 404)
+        opener = OPENERS.get(target.suffix.lower())
+        if target.is_dir():
+            opener = ["xdg-open"] if shutil.which("xdg-open") else None
+            if opener is None:
+                raise DesktopError("no file manager on this desktop to open a folder", 500)
+        if opener is None:
+            opener = ["xdg-open"]
+        if shutil.which(opener[0]) is None:
+            raise DesktopError(f"cannot open {path}: {opener[0]} is not installed", 500)
+        self.launch([*opener, str(target)])
+
+    # ---- windows (wmctrl speaks EWMH to any compliant window manager)
+    def windows(self) -> list[Window]:
+        result = run(["wmctrl", "-lx"])
+        if result.returncode != 0:
+            raise DesktopError(f"wmctrl failed: {result.stderr.strip()}")
+        windows = []
+        for line in result.stdout.splitlines():
+            parts = line.split(None, 4)
+            if len(parts) < 4:
+                continue
+            wid, desk, wm_class = parts[0], parts[1], parts[2]
+            # -lx prints: id desktop class host title
+            title = parts[4] if len(parts) == 5 else ""
+            windows.append(Window(wid, int(desk) if desk.lstrip("-").isdigit() else -1, wm_class, title))
+        return windows
+
+    def find_windows(self, name: str, strict: bool = False, by_class: bool = False) -> list[Window]:
+        def matches(w: Window) -> bool:
+            value = w.wm_class if by_class else w.title
+            if strict:
+                return value == name
+            return name.lower() in value.lower()
+
+        return [w for w in self.windows() if matches(w)]
+
+    def activate(self, name: str, strict: bool = False, by_class: bool = False) -> Window:
+        found = self.find_windows(name, strict, by_class)
+        if not found:
+            raise DesktopError(f"Window {name} not found (empty results)", 404)
+        run(["wmctrl", "-i", "-a", found[0].id])
+        return found[0]
+
+    def close(self, name: str, strict: bool = False, by_class: bool = False) -> Window:
+        found = self.find_windows(name, strict, by_class)
+        if not found:
+            raise DesktopError(f"Window {name} not found (empty results)", 404)
+        run(["wmctrl", "-i", "-c", found[0].id])
+        return found[0]
+
+    def close_all(self) -> int:
+        closed = 0
+        for w in self.windows():
+            if w.desktop >= 0 and w.title:
+                run(["wmctrl", "-i", "-c", w.id])
+                closed += 1
+        return closed
+
+    def active_window(self) -> tuple[str, list[int]]:
+        """Title and [x0, y0, x1, y1] of the focused window; ('', []) when none."""
+        result = run(["xdotool", "getactivewindow", "getwindowname", "getwindowgeometry", "--shell"])
+        if result.returncode != 0:
+            return "", []
+        lines = result.stdout.splitlines()
+        title = lines[0] if lines else ""
+        geo = dict(line.split("=", 1) for line in lines[1:] if "=" in line)
+        try:
+            x, y, w, h = (int(geo[k]) for k in ("X", "Y", "WIDTH", "HEIGHT"))
+        except (KeyError, ValueError):
+            return title, []
+        return title, [x, y, x + w, y + h]
+
+    def maximize_active(self) -> None:
+        run(["wmctrl", "-r", ":ACTIVE:", "-b", "add,maximized_vert,maximized_horz"])
+
+    # ---- clipboard (xclip: the CLIPBOARD selection, as Ctrl+C/Ctrl+V use)
+    def clipboard_get(self) -> str:
+        result = run(["xclip", "-selection", "clipboard", "-o"], timeout=5)
+        return result.stdout if result.returncode == 0 else ""
+
+    def clipboard_set(self, text: str) -> None:
+        # xclip stays alive to own the selection: detach it rather than wait.
+        proc = subprocess.Popen(
+            ["xclip", "-selection", "clipboard", "-i"], stdin=subprocess.PIPE,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        )
+        assert proc.stdin is not None
+        proc.stdin.write(text.encode())
+        proc.stdin.close()
+        with self._lock:
+            self._children.append(proc)

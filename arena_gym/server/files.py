@@ -1,0 +1,166 @@
+"""File routes of the stock protocol: download, upload, listing and existence checks."""
+
+from __future__ import annotations
+
+import mimetypes
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+from starlette.datastructures import UploadFile
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
+
+from .desktop import expand_path
+from .stock import Fail, json_body, ok
+
+
+def checked_path(raw: Any, what: str = "file_path") -> Path:
+    """A path from a request: a non-empty string, no NUL byte, absolute once ``~`` and ``$VARS`` expand."""
+    if not isinstance(raw, str) or not raw.strip():
+        raise Fail(400, {"error": f"{what} is required"})
+    if "\x00" in raw:
+        raise Fail(400, {"error": f"{what} contains a NUL byte"})
+    path = Path(expand_path(raw))
+    if not path.is_absolute():
+        raise Fail(400, {"error": f"{what} must be absolute (or start with ~): {raw!r}"})
+    return path
+
+
+async def get_file(request: Request) -> Response:
+    form = await request.form()
+    path = checked_path(form.get("file_path"))
+    if not path.is_file():
+        raise Fail(404, {"error": "File not found"})
+    media = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return FileResponse(path, media_type=media, filename=path.name)
+
+
+def make_upload(max_bytes: int):  # noqa: ANN201 - returns a route
+    async def upload(request: Request) -> Response:
+        length = request.headers.get("content-length")
+        if length is not None and length.isdigit() and int(length) > max_bytes:
+            raise Fail(413, {"error": f"upload of {int(length)} bytes exceeds the server's limit of {max_bytes} bytes"})
+        form = await request.form(max_part_size=1024 * 1024)
+        path = checked_path(form.get("file_path"))
+        data = form.get("file_data")
+        if not isinstance(data, UploadFile):
+            raise Fail(400, {"error": "file_data (a multipart file) is required"})
+        if not path.parent.is_dir():
+            raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
+        tmp = path.with_name(f".{path.name}.part")
+        written = 0
+        with open(tmp, "wb") as out:
+            while chunk := await data.read(1 << 20):
+                written += len(chunk)
+                if written > max_bytes:
+                    out.close()
+                    tmp.unlink(missing_ok=True)
+                    raise Fail(413, {"error": f"upload exceeds the server's limit of {max_bytes} bytes"})
+                out.write(chunk)
+        os.replace(tmp, path)
+        return PlainTextResponse("File Uploaded", media_type="text/html")
+
+    return upload
+
+
+def _tree(path: Path) -> dict[str, Any]:
+    node: dict[str, Any] = {"type": "directory", "name": path.name, "children": []}
+    try:
+        entries = sorted(os.listdir(path))
+    except OSError as exc:
+        return {"error": str(exc)}
+    for name in entries:
+        child = path / name
+        if child.is_dir() and not child.is_symlink():
+            node["children"].append(_tree(child))
+        else:
+            node["children"].append({"type": "file", "name": name})
+    return node
+
+
+async def list_directory(request: Request) -> Response:
+    body = await json_body(request)
+    path = checked_path(body.get("path"), "path")
+    if not path.is_dir():
+        raise Fail(400, {"error": f"Directory not found: {body.get('path')}"})
+    return JSONResponse({"directory_tree": _tree(path)})
+
+
+def _exists(kind: str):  # noqa: ANN202 - returns a route
+    """``/file_exists`` and ``/folder_exists``: the status code is the answer (200 yes, 400 no)."""
+
+    async def route(request: Request) -> Response:
+        body = await json_body(request)
+        name_key = "file_name" if kind == "file" else "folder_name"
+        if not body.get(name_key) or not body.get("path"):
+            return JSONResponse({"status": "error", "message": f"{name_key} and path are required"}, 400)
+        target = checked_path(body["path"], "path") / str(body[name_key])
+        exists = target.is_file() if kind == "file" else target.is_dir()
+        if exists:
+            return ok(f"{kind.capitalize()} exists")
+        return JSONResponse({"status": "error", "message": f"{kind.capitalize()} does not exist"}, 400)
+
+    return route
+
+
+file_exists = _exists("file")
+folder_exists = _exists("folder")
+
+
+def _home_dir(name: str, key: str):  # noqa: ANN202 - returns a route
+    async def route(request: Request) -> Response:
+        path = Path.home() / name
+        if not path.is_dir():
+            raise Fail(404, {"error": f"{name} folder not found: {path}"})
+        return JSONResponse({key: str(path)})
+
+    return route
+
+
+desktop_path = _home_dir("Desktop", "desktop_path")
+documents_path = _home_dir("Documents", "documents_path")
+
+
+async def create_folder(request: Request) -> Response:
+    path = checked_path((await json_body(request)).get("path"), "path")
+    path.mkdir(parents=True, exist_ok=True)
+    return ok(f"Folder created at {path}")
+
+
+async def create_file(request: Request) -> Response:
+    body = await json_body(request)
+    path = checked_path(body.get("path"), "path")
+    content = body.get("content", "")
+    if not isinstance(content, str):
+        raise Fail(400, {"status": "error", "message": "content must be a string"})
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(content)
+    return ok(f"File created at {path}")
+
+
+async def recycle(request: Request) -> Response:
+    """Move to the freedesktop trash (what ``send2trash`` does on Linux)."""
+    path = checked_path((await json_body(request)).get("path"), "path")
+    if not path.exists():
+        raise Fail(400, {"status": "error", "message": f"Path not found: {path}"})
+    trash = Path.home() / ".local/share/Trash/files"
+    trash.mkdir(parents=True, exist_ok=True)
+    shutil.move(str(path), str(trash / path.name))
+    return ok(f"Moved {path} to the trash")
+
+
+async def clear_task_files(request: Request) -> Response:
+    downloads = Path.home() / "Downloads"
+    removed = 0
+    if downloads.is_dir():
+        for entry in downloads.iterdir():
+            if entry.is_file() and entry.name != "desktop.ini":
+                entry.unlink()
+                removed += 1
+    return PlainTextResponse(f"Removed {removed} files from {downloads}", media_type="text/html")
+
+
+async def wallpaper(request: Request) -> Response:
+    raise Fail(404, {"error": "No wallpaper is set on this desktop"})

@@ -1,0 +1,85 @@
+"""Run the desktop server: bind (loopback unless a token is given), announce the URL, serve."""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import logging
+import os
+import socket
+import sys
+
+log = logging.getLogger(__name__)
+
+
+class BindRefused(ValueError):
+    """Binding a non-loopback address without a token."""
+
+
+def is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def bind(host: str, port: int, token: str | None) -> socket.socket:
+    if not is_loopback(host) and not token:
+        raise BindRefused(
+            f"refusing to bind {host}: any address but loopback needs a token "
+            "(--token or ARENA_TOKEN), which every request must then carry"
+        )
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)
+    sock.set_inheritable(True)
+    return sock
+
+
+def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, **options: object) -> None:
+    """Serve the display named by ``$DISPLAY`` until interrupted.
+
+    Prints one JSON line ``{"url": ..., "pid": ...}`` on stdout once the socket listens, so a parent
+    process can wait for it instead of polling a port.
+    """
+    import uvicorn
+
+    from .app import ServerOptions, create_app
+
+    sock = bind(host, port, token)
+    app = create_app(ServerOptions(token=token, **options))  # type: ignore[arg-type]
+    bound_port = sock.getsockname()[1]
+    shown = f"[{host}]" if ":" in host else host
+    print(json.dumps({"url": f"http://{shown}:{bound_port}", "pid": os.getpid()}), flush=True)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_keep_alive=75, lifespan="off",
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m arena_gym.server", description="Serve the WAA VM protocol on this X display ($DISPLAY)."
+    )
+    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one; default 5000)")
+    parser.add_argument("--token", default=os.environ.get("ARENA_TOKEN"), help="required to bind non-loopback")
+    parser.add_argument("--max-upload-mb", type=int, default=512)
+    parser.add_argument("--no-cursor", action="store_true", help="leave the cursor out of screenshots")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not os.environ.get("DISPLAY"):
+        print("error: DISPLAY is not set; start an X display or use `arena-gym up`", file=sys.stderr)
+        return 2
+    try:
+        serve(args.host, args.port, args.token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+              cursor=not args.no_cursor)
+    except BindRefused as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0

@@ -1,0 +1,1 @@
+"""Bridges from a VM host into a container's network namespace, and SSH tunnels (stdlib + paramiko only)."""

@@ -1,0 +1,1 @@
+"""Reference trainers on arena-gym environments."""
