@@ -152,7 +152,7 @@ class LocalArena:
             deadline = time.monotonic() + self.startup_timeout
             self._start_display(deadline)
             self.env = self._environment(runtime)
-            self._run_quiet(["xset", "s", "off", "s", "noblank", "-dpms"])
+            self._run_quiet(["xset", "s", "off", "s", "noblank"])  # Xvfb runs without DPMS (-dpms)
             self._spawn(WINDOW_MANAGERS[self.wm])
             _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
             for app in self.apps:
@@ -177,9 +177,11 @@ class LocalArena:
     def _start_display(self, deadline: float) -> None:
         read_fd, write_fd = os.pipe()
         env = {**os.environ, MARKER: self.id}
+        # -noreset: without it Xvfb resets when its last client leaves, and a client connecting
+        # during that reset (the window manager, right after xset) is refused.
         argv = [
             "Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
-            "-nolisten", "tcp", "-s", "0", "-dpms", "+extension", "XTEST",
+            "-nolisten", "tcp", "-s", "0", "-dpms", "-noreset", "+extension", "XTEST",
         ]
         log_path = self._log_path("Xvfb")
         try:

@@ -1,0 +1,1 @@
+"""Subcommands of the ``arena-gym`` command line."""

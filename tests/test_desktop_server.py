@@ -1,0 +1,235 @@
+"""The desktop server on a real Xvfb desktop, driven the way a stock WAA client drives a VM.
+
+Requests here are built by hand in the stock shapes (spec section 1.3), not through our client, so
+an unmodified WAA client is what is being served.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+from PIL import Image
+
+from arena_gym.protocol import ArenaClient, AuthError, SettleSpec
+from arena_gym.server.serve import BindRefused, bind
+
+from .support.polling import wait_for
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture
+def http(arena):
+    with httpx.Client(base_url=arena.url, timeout=30) as client:
+        yield client
+
+
+def window_titles(arena) -> list[str]:
+    out = subprocess.run(["wmctrl", "-l"], env=arena.env, capture_output=True, text=True, check=True).stdout
+    return [line.split(None, 3)[3] if len(line.split(None, 3)) == 4 else "" for line in out.splitlines()]
+
+
+def test_probe_is_stock(http):
+    r = http.get("/probe")
+    assert r.status_code == 200
+    assert r.json() == {"status": "Probe successful", "message": "Service is operational"}
+
+
+def test_screenshot_is_a_png_of_the_display_size(http, arena):
+    r = http.get("/screenshot")
+    assert r.status_code == 200
+    assert r.headers["content-type"] == "image/png"
+    assert r.content.startswith(PNG_MAGIC)
+    with Image.open(io.BytesIO(r.content)) as img:
+        img.load()
+        assert img.format == "PNG"
+        assert img.size == arena.size
+
+
+@pytest.mark.parametrize(("fmt", "pil_name", "media"), [("jpeg", "JPEG", "image/jpeg"), ("webp", "WEBP", "image/webp")])
+def test_screenshot_formats_on_request(http, arena, fmt, pil_name, media):
+    r = http.get("/screenshot", params={"format": fmt, "quality": 70})
+    assert r.headers["content-type"] == media
+    with Image.open(io.BytesIO(r.content)) as img:
+        assert img.format == pil_name
+        assert img.size == arena.size
+
+
+def test_screenshot_includes_the_cursor(http):
+    # Park the pointer over a flat area of the root window, then compare the region with and without it.
+    for x, y in ((1200, 760), (1100, 700)):
+        r = http.post("/execute_windows", json={"command": f"import pyautogui; pyautogui.moveTo({x}, {y})"})
+        assert r.status_code == 200
+    shot = Image.open(io.BytesIO(http.get("/screenshot").content)).convert("RGB")
+    near = np.asarray(shot.crop((1100, 700, 1112, 712))).reshape(-1, 3)
+    far = np.asarray(shot.crop((1200, 760, 1212, 772))).reshape(-1, 3)
+    assert len(np.unique(near, axis=0)) > 1, "no cursor drawn where the pointer is"
+    assert len(np.unique(far, axis=0)) == 1, "the area the pointer left should be flat"
+
+
+def test_typing_and_clicking_change_a_real_app(http, arena, tmp_path):
+    note = arena.home / "note.txt"
+    note.write_text("")
+    arena.launch("mousepad", str(note))
+    wait_for(lambda: any("note.txt" in t for t in window_titles(arena)), timeout=30, what="mousepad window")
+    r = http.post("/setup/activate_window", json={"window_name": "note.txt", "strict": False})
+    assert r.status_code == 200, r.text
+    # Click into the editor, type, save: all through the stock in-process exec route.
+    code = (
+        "import pyautogui\n"
+        "computer.mouse.move_abs(0.5, 0.5)\n"
+        "computer.mouse.single_click()\n"
+        "pyautogui.write('hello from arena-gym')\n"
+        "computer.keyboard.press('ctrl+s')\n"
+    )
+    r = http.post("/execute_windows", json={"command": code})
+    assert r.status_code == 200, r.text
+    assert r.json() == {"status": "success"}
+    wait_for(lambda: note.read_text() == "hello from arena-gym", timeout=15, what="saved text")
+    # Read back through the stock file route too.
+    r = http.post("/file", data={"file_path": str(note)})
+    assert r.content == b"hello from arena-gym"
+    # The clipboard: select all and copy in the real editor, read it back through the computer object.
+    r = http.post("/execute_windows", json={"command": "computer.keyboard.press('ctrl+a'); computer.keyboard.press('ctrl+c')"})
+    assert r.status_code == 200
+    clip = subprocess.run(["xclip", "-selection", "clipboard", "-o"], env=arena.env, capture_output=True, text=True)
+    wait_for(
+        lambda: subprocess.run(["xclip", "-selection", "clipboard", "-o"], env=arena.env,
+                               capture_output=True, text=True).stdout == "hello from arena-gym",
+        timeout=10, what=f"clipboard (first read {clip.stdout!r})",
+    )
+    http.post("/setup/close_window", json={"window_name": "note.txt"})
+    wait_for(lambda: not any("note.txt" in t for t in window_titles(arena)), timeout=15, what="window closed")
+
+
+def test_execute_windows_reports_errors_in_stock_shape(http):
+    r = http.post("/execute_windows", json={"command": "raise ValueError('bad action')"})
+    assert r.status_code == 500
+    assert r.json() == {"status": "error", "message": "ValueError: bad action"}
+    # The stock rule: printed text containing "error" fails the call with the printed text.
+    r = http.post("/execute_windows", json={"command": "print('Error: no window')"})
+    assert r.status_code == 500
+    assert r.json()["message"].strip() == "Error: no window"
+
+
+def test_execute_like_the_waa_client(http, arena):
+    # WAA's execute_python_command body, byte for byte in shape.
+    cmd = "import pyautogui; import time; pyautogui.FAILSAFE = False; print(pyautogui.size())"
+    r = http.post("/execute", json={"command": [sys.executable, "-c", cmd], "shell": False})
+    assert r.status_code == 200
+    body = r.json()
+    assert body["status"] == "success" and body["returncode"] == 0
+    assert "1280" in body["output"] and "800" in body["output"]
+    # A string without shell is split POSIX-style; a failing process is still a 200.
+    r = http.post("/execute", json={"command": "sh -c 'echo out; echo err >&2; exit 3'"})
+    assert r.json() == {"status": "success", "output": "out\n", "error": "err\n", "returncode": 3}
+    # A missing program is a 500 in the stock shape.
+    r = http.post("/execute", json={"command": ["/no/such/program"]})
+    assert r.status_code == 500 and r.json()["status"] == "error"
+
+
+def test_upload_then_file_round_trips_bytes_exactly(http, arena):
+    payload = bytes(range(256)) * 4096 + os.urandom(12345)
+    target = arena.home / "Downloads" / "blob.bin"
+    r = http.post("/setup/upload", data={"file_path": str(target)}, files={"file_data": ("blob.bin", payload)})
+    assert r.status_code == 200 and r.text == "File Uploaded"
+    assert target.read_bytes() == payload
+    r = http.post("/file", data={"file_path": str(target)})
+    assert r.status_code == 200
+    assert r.content == payload
+    # ~ expands on the server, as stock does.
+    r = http.post("/file", data={"file_path": "~/Downloads/blob.bin"})
+    assert r.content == payload
+
+
+def test_file_errors_are_stock(http):
+    assert http.post("/file", data={}).json() == {"error": "file_path is required"}
+    r = http.post("/file", data={"file_path": "/no/such/file"})
+    assert r.status_code == 404 and r.json() == {"error": "File not found"}
+
+
+def test_paths_listing_and_existence(http, arena):
+    desktop = http.post("/desktop_path").json()["desktop_path"]
+    assert Path(desktop) == arena.home / "Desktop"
+    (Path(desktop) / "a.txt").write_text("x")
+    (Path(desktop) / "sub").mkdir(exist_ok=True)
+    assert http.post("/file_exists", json={"file_name": "a.txt", "path": desktop}).status_code == 200
+    assert http.post("/file_exists", json={"file_name": "b.txt", "path": desktop}).status_code == 400
+    assert http.post("/folder_exists", json={"folder_name": "sub", "path": desktop}).status_code == 200
+    assert http.post("/folder_exists", json={"folder_name": "a.txt", "path": desktop}).status_code == 400
+    tree = http.post("/list_directory", json={"path": desktop}).json()["directory_tree"]
+    names = {c["name"]: c["type"] for c in tree["children"]}
+    assert names["a.txt"] == "file" and names["sub"] == "directory"
+    assert http.post("/screen_size").json() == {"width": 1280, "height": 800}
+
+
+def test_unknown_routes_and_bad_bodies_get_stock_errors(http):
+    r = http.get("/no/such/route")
+    assert r.status_code == 500
+    assert r.json()["status"] == "error" and "404 Not Found" in r.json()["message"]
+    r = http.get("/execute")  # wrong method
+    assert r.status_code == 500 and "405 Method Not Allowed" in r.json()["message"]
+    r = http.post("/execute", content=b"command=ls", headers={"content-type": "application/x-www-form-urlencoded"})
+    assert r.status_code == 500 and "415 Unsupported Media Type" in r.json()["message"]
+    r = http.post("/execute", content=b"{not json", headers={"content-type": "application/json"})
+    assert r.status_code == 500 and "400 Bad Request" in r.json()["message"]
+    r = http.post("/execute_windows", json={"code": "x"})
+    assert r.status_code == 500 and r.json() == {"status": "error", "message": "'command'"}
+    # The server keeps serving after all of that.
+    assert http.get("/probe").status_code == 200
+
+
+def test_step_extension_is_discovered_and_takes_one_round_trip(arena):
+    with ArenaClient(arena.url) as vm:
+        caps = vm.discover()
+        assert caps.server == "arena-gym" and caps.step and caps.supports_format("jpeg")
+        result = vm.step("import pyautogui; pyautogui.moveTo(640, 400)", SettleSpec(timeout_s=2, stable_ms=50), "jpeg")
+        assert result.round_trips == 1 and result.ok
+        assert result.frame.format == "jpeg" and result.frame.size == arena.size
+        failed = vm.step("undefined_name", None)
+        assert not failed.ok and "NameError" in (failed.error or "")
+
+
+def test_activate_window_not_found_is_404(http):
+    r = http.post("/setup/activate_window", json={"window_name": "no such window"})
+    assert r.status_code == 404 and "not found" in r.text
+
+
+def _serve(token: str | None, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
+    argv = [sys.executable, "-m", "arena_gym.server", "--port", "0"]
+    if token:
+        argv += ["--token", token]
+    proc = subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    assert proc.stdout is not None
+    url = json.loads(proc.stdout.readline())["url"]
+    return proc, url
+
+
+def test_token_is_required_when_set(arena):
+    env = {**arena.env, "ARENA_TOKEN": ""}
+    proc, url = _serve("s3cret", env)
+    try:
+        assert httpx.get(url + "/probe").status_code == 401
+        assert httpx.get(url + "/probe", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert httpx.get(url + "/probe", headers={"Authorization": "Bearer s3cret"}).status_code == 200
+        assert httpx.get(url + "/probe", headers={"X-Arena-Token": "s3cret"}).status_code == 200
+        with ArenaClient(url, dialect="waa") as vm, pytest.raises(AuthError):
+            vm.probe()
+        with ArenaClient(url, dialect="waa", token="s3cret") as vm:
+            assert vm.probe()["status"] == "Probe successful"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def test_binding_off_loopback_needs_a_token():
+    with pytest.raises(BindRefused, match="needs a token"):
+        bind("0.0.0.0", 0, None)
