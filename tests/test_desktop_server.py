@@ -233,3 +233,17 @@ def test_token_is_required_when_set(arena):
 def test_binding_off_loopback_needs_a_token():
     with pytest.raises(BindRefused, match="needs a token"):
         bind("0.0.0.0", 0, None)
+
+
+def test_no_nagle_stall_on_keep_alive_requests(http):
+    """A guard, not a benchmark: without TCP_NODELAY every answer waits ~40 ms for a delayed ACK."""
+    import statistics
+    import time
+
+    http.get("/probe")
+    samples = []
+    for _ in range(21):
+        t0 = time.perf_counter()
+        http.post("/screen_size")
+        samples.append((time.perf_counter() - t0) * 1000)
+    assert statistics.median(samples) < 20, f"keep-alive requests stall: {sorted(samples)}"

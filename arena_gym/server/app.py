@@ -80,6 +80,11 @@ class DesktopServer:
         self.screen = Screen(cursor=self.options.cursor)
         self.desktop = Desktop()
         self.computer = Computer(self.desktop, self.screen.size())
+        # As the stock server does: no 0.1 s pause after every pyautogui call in agent code.
+        import pyautogui
+
+        pyautogui.PAUSE = 0
+        pyautogui.FAILSAFE = False
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
 

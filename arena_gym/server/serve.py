@@ -33,8 +33,11 @@ def bind(host: str, port: int, token: str | None) -> socket.socket:
             "(--token or ARENA_TOKEN), which every request must then carry"
         )
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # proto=IPPROTO_TCP matters: asyncio only sets TCP_NODELAY on sockets that say they are TCP, and
+    # without it every answer sent in two writes waits ~40 ms for a delayed ACK (Nagle).
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # inherited by accepted sockets
     sock.bind((host, port))
     sock.listen(128)
     sock.set_inheritable(True)

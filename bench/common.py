@@ -1,0 +1,87 @@
+"""Timing helpers shared by the benchmarks: medians and p90s of repeated calls, printed as a table."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+
+@dataclass
+class Figure:
+    name: str
+    samples_ms: list[float]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.samples_ms)
+
+    @property
+    def p90(self) -> float:
+        ordered = sorted(self.samples_ms)
+        return ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+
+
+def measure(name: str, fn: Callable[[], object], n: int = 50, warmup: int = 3) -> Figure:
+    for _ in range(warmup):
+        fn()
+    samples = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    return Figure(name, samples)
+
+
+def table(rows: list[tuple[Figure, float | None]], title: str) -> str:
+    """Rows of (figure, baseline median in ms or None) -> a fixed-width table with ratios."""
+    width = max(len(f.name) for f, _ in rows) + 2
+    lines = [title, f"{'':{width}}{'median ms':>11}{'p90 ms':>10}{'x floor':>9}"]
+    for fig, base in rows:
+        ratio = f"{fig.median / base:8.2f}x" if base else f"{'':>9}"
+        lines.append(f"{fig.name:{width}}{fig.median:11.2f}{fig.p90:10.2f}{ratio}")
+    return "\n".join(lines)
+
+
+class EmptyHTTPServer:
+    """The cheapest HTTP answer loopback allows (asyncio, fixed bytes): the round-trip floor."""
+
+    RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+    def __init__(self) -> None:
+        self.url = ""
+        self._ready = threading.Event()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> EmptyHTTPServer:
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    def _run(self) -> None:
+        self._loop = asyncio.new_event_loop()
+
+        class Proto(asyncio.Protocol):
+            def connection_made(self, transport):  # noqa: ANN001
+                self.transport = transport
+                self.buf = b""
+
+            def data_received(self, data: bytes) -> None:
+                self.buf += data
+                while b"\r\n\r\n" in self.buf:
+                    _, self.buf = self.buf.split(b"\r\n\r\n", 1)
+                    self.transport.write(EmptyHTTPServer.RESPONSE)
+
+        server = self._loop.run_until_complete(self._loop.create_server(Proto, "127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
+        self._ready.set()
+        self._loop.run_forever()
