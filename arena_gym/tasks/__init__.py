@@ -1,0 +1,1 @@
+"""Task files: models, loading, setup, and what a platform can run."""
