@@ -221,6 +221,19 @@ class WAADialect:
             json={"folder_name": folder_name, "path": path}, accept=(200, 400),
         )
 
+    def ui_probe(self, path: str, body: dict[str, Any]) -> Call[bool]:
+        """The Windows UI-state probes (``/is_details_view``, ``/check_if_timer_started`` ...): 200 yes, 400 no."""
+        return Call(path.strip("/"), "POST", "/" + path.strip("/"), Kind.PROBE, True, _status_ok,
+                    json=body, accept=(200, 400))
+
+    def library_folders(self, library_name: str) -> Call[list[str] | None]:
+        return Call("library_folders", "POST", "/library_folders", Kind.PROBE, True,
+                    lambda r: _json(r).get("output") if r.status_code == 200 else None,
+                    json={"library_name": library_name}, accept=(200, 400))
+
+    def wallpaper(self) -> Call[bytes]:
+        return Call("wallpaper", "POST", "/wallpaper", Kind.FILE, True, _bytes)
+
     def platform(self) -> Call[str]:
         return Call("platform", "GET", "/platform", Kind.PROBE, True, lambda r: r.text.strip())
 

@@ -1,0 +1,123 @@
+"""Getters on Chrome / Edge profile files (JSON and SQLite), at each platform's profile path.
+
+The browser should be closed first (tasks do that in postconfig) so its files are flushed.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from ..context import EvalContext
+from ..registry import getter
+
+PROFILE = {
+    ("chrome", "windows"): ("AppData", "Local", "Google", "Chrome", "User Data"),
+    ("chrome", "linux"): (".config", "google-chrome"),
+    ("edge", "windows"): ("AppData", "Local", "Microsoft", "Edge", "User Data"),
+    ("edge", "linux"): (".config", "microsoft-edge"),
+}
+
+
+def _profile_file(ctx: EvalContext, browser: str, *parts: str) -> str:
+    root = PROFILE[(browser, ctx.vm_platform())]
+    sub = parts if parts[0] == "Local State" else ("Default", *parts)
+    return ctx.home(*root, *sub)
+
+
+def _json_file(ctx: EvalContext, browser: str, name: str) -> Any:
+    local = ctx.fetch_vm_file(_profile_file(ctx, browser, name), f"{browser}-{name}.json")
+    if local is None:
+        return None
+    return json.loads(local.read_text(encoding="utf-8"))
+
+
+def _sqlite_rows(ctx: EvalContext, browser: str, parts: tuple[str, ...], dest: str, sql: str) -> list[Any] | None:
+    local = ctx.fetch_vm_file(_profile_file(ctx, browser, *parts), dest)
+    if local is None:
+        return None
+    with sqlite3.connect(local) as db:
+        return db.execute(sql).fetchall()
+
+
+def _dig(data: Any, path: tuple[str, ...]) -> Any:
+    for key in path:
+        if not isinstance(data, dict) or key not in data:
+            return None
+        data = data[key]
+    return data
+
+
+def _pref_getter(name: str, browser: str, file: str, path: tuple[str, ...], shape: str, default: Any = None) -> None:
+    @getter(name)
+    def get(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+        data = _json_file(ctx, browser, file)
+        value = _dig(data, path) if data is not None else None
+        if shape == "bool_str":
+            return "true" if value else "false"
+        if shape == "present_str":
+            return "true" if value is not None else "false"
+        return default if value is None else value
+
+
+for _browser, _suffix in (("chrome", ""), ("edge", "_from_edge")):
+    _pref_getter(f"enable_do_not_track{_suffix}", _browser, "Preferences", ("enable_do_not_track",), "bool_str")
+    _pref_getter(f"enable_enhanced_safety_browsing{_suffix}", _browser, "Preferences",
+                 ("safebrowsing", "enhanced"), "bool_str")
+    _pref_getter(f"data_delete_automacally{_suffix}", _browser, "Preferences",
+                 ("profile", "default_content_setting_values"), "present_str")
+    _pref_getter(f"profile_name{_suffix}", _browser, "Preferences", ("profile", "name"), "value")
+    _pref_getter(f"default_search_engine{_suffix}", _browser, "Preferences",
+                 ("default_search_provider_data", "template_url_data", "short_name"), "value", "Google")
+_pref_getter("chrome_font_size", "chrome", "Preferences", ("webkit", "webprefs"), "value",
+             {"default_fixed_font_size": 13, "default_font_size": 16})
+_pref_getter("edge_font_size", "edge", "Preferences", ("webkit", "webprefs"), "value",
+             {"default_fixed_font_size": 13, "default_font_size": 16})
+_pref_getter("enabled_experiments", "chrome", "Local State", ("browser", "enabled_labs_experiments"), "value", [])
+_pref_getter("bookmarks", "chrome", "Bookmarks", ("roots",), "value")
+_pref_getter("favorites", "edge", "Bookmarks", ("roots",), "value")
+_pref_getter("edge_default_download_folder", "edge", "Preferences", ("download", "default_directory"), "value")
+
+
+@getter("edge_home_page")
+def edge_home_page(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
+    data = _json_file(ctx, "edge", "Secure Preferences")
+    page = _dig(data, ("homepage",)) if data else None
+    if not page:
+        return None
+    return page.split("://", 1)[-1].rstrip("/")
+
+
+def _history(browser: str) -> Any:
+    def get(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+        return _sqlite_rows(ctx, browser, ("History",), spec.get("dest", f"{browser}-History"),
+                            "SELECT url, title, last_visit_time FROM urls")
+
+    return get
+
+
+def _cookies(browser: str) -> Any:
+    def get(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+        parts = ("Network", "Cookies") if ctx.vm_platform() == "windows" else ("Cookies",)
+        return _sqlite_rows(ctx, browser, parts, spec.get("dest", f"{browser}-Cookies"), "SELECT * FROM cookies")
+
+    return get
+
+
+getter("history")(_history("chrome"))
+getter("history_for_edge")(_history("edge"))
+getter("cookie_data")(_cookies("chrome"))
+getter("cookie_data_for_edge")(_cookies("edge"))
+
+
+def _needs_cdp(name: str) -> None:
+    @getter(name)
+    def unavailable(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+        raise NotImplementedError(
+            f"getter {name!r} reads the live browser through its DevTools (CDP) port, which arena-gym does not drive yet"
+        )
+
+
+for _name in ("page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart", "pdf_from_url"):
+    _needs_cdp(_name)

@@ -1,0 +1,124 @@
+"""What a task needs of its VM's platform, and the Windows -> Linux translation for the local arena.
+
+WAA tasks hard-code ``C:\\Users\\Docker\\...``; on a Linux desktop those are the same folders under
+the user's home, so setup steps and getters map them to ``~/...`` (the server expands ``~``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from .models import GetterSpec, Step, Task
+
+_WIN_HOME = re.compile(r"^(?:[A-Za-z]:\\+Users\\+Docker|%USERPROFILE%)(?=\\|$)", re.IGNORECASE)
+
+# Getters that only a Windows VM answers, with why (spec sections 4 and 7).
+WINDOWS_ONLY_GETTERS: dict[str, str] = {
+    "system_notifications": "reads the Windows registry",
+    "night_light_state": "reads the Windows registry",
+    "desktop_background": "reads the Windows registry",
+    "storage_sense_run_frequency": "reads the Windows registry",
+    "default_browser": "reads the Windows registry",
+    "active_hours_of_user_to_not_interrupt_for_windows_updates": "reads the Windows registry",
+    "system_timezone": "runs PowerShell Get-TimeZone",
+    "check_if_timer_started": "asks the Windows Clock app through UI Automation",
+    "check_if_world_clock_exists": "asks the Windows Clock app through UI Automation",
+    "is_details_view": "asks File Explorer through UI Automation",
+    "are_files_sorted_by_modified_time": "asks File Explorer through UI Automation",
+    "is_directory_read_only_for_user": "reads NTFS ACLs",
+    "are_all_images_tagged": "reads Windows image tags",
+    "vm_library_folders": "reads Windows Libraries",
+    "validate_pwa_installed": "runs PowerShell Get-AppxPackage",
+}
+# Getters that need the browser's DevTools side channel (Playwright over CDP), not served here.
+CDP_GETTERS = {"page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart",
+               "pdf_from_url", "active_url_from_accessTree", "get_info_from_website"}
+CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs", "edge_open_tabs"}
+# Programs that exist only on Windows (as the first word of a command, lower-cased).
+WINDOWS_PROGRAMS = {"cmd", "powershell", "reg", "taskkill", "explorer", "start", "fsutil", "msedge",
+                    "notepad", "mspaint", "calc", "findstr", "icacls", "attrib"}
+# related_apps that have no Linux build.
+WINDOWS_APPS = {"notepad", "microsoft_paint", "paint", "windows_calc", "calculator", "clock", "settings",
+                "file_explorer", "explorer", "msedge", "edge", "microsoft edge"}
+
+
+def to_linux_path(path: str) -> str:
+    """``C:\\Users\\Docker\\Downloads\\a.xlsx`` -> ``~/Downloads/a.xlsx``; other paths unchanged."""
+    match = _WIN_HOME.match(path)
+    if not match:
+        return path
+    rest = path[match.end():].replace("\\", "/").lstrip("/")
+    return f"~/{rest}" if rest else "~"
+
+
+def translate_command(command: list[str] | str) -> list[str] | str:
+    """Map Windows home paths inside a command (each argument, or within a shell string)."""
+    if isinstance(command, list):
+        return [to_linux_path(a) for a in command]
+    return re.sub(r"(?i)[A-Za-z]:\\+Users\\+Docker[^\s\"']*", lambda m: to_linux_path(m.group(0)), command)
+
+
+@dataclass(frozen=True)
+class Need:
+    """One reason a task needs Windows: what in the task, and why."""
+
+    where: str
+    why: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.why}"
+
+
+def _program(command: list[str] | str) -> str:
+    if isinstance(command, list):
+        first = command[0] if command else ""
+    else:
+        first = command.strip().split(" ", 1)[0] if command.strip() else ""
+    return first.strip("\"'").replace("\\", "/").rsplit("/", 1)[-1].lower()
+
+
+def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
+    needs = []
+    for i, step in enumerate(steps):
+        if step.type in CDP_STEPS:
+            needs.append(Need(f"{where}[{i}] {step.type}", "needs the browser DevTools (CDP) side channel"))
+        elif step.type in ("update_browse_history", "update_browse_history_edge", "set_default_browser"):
+            needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path"))
+        elif step.type in ("launch", "execute", "command"):
+            prog = _program(step.parameters.get("command", ""))
+            if prog in WINDOWS_PROGRAMS or prog.endswith(".exe") or prog.startswith("ms-"):
+                needs.append(Need(f"{where}[{i}] {step.type} {prog}", "runs a Windows-only program"))
+    return needs
+
+
+def _getter_needs(specs: Any, where: str) -> list[Need]:
+    needs = []
+    items = specs if isinstance(specs, list) else [specs]
+    for spec in items:
+        if not isinstance(spec, GetterSpec):
+            continue
+        if spec.type in WINDOWS_ONLY_GETTERS:
+            needs.append(Need(f"{where} getter {spec.type}", WINDOWS_ONLY_GETTERS[spec.type]))
+        elif spec.type in CDP_GETTERS:
+            needs.append(Need(f"{where} getter {spec.type}", "needs the browser DevTools (CDP) side channel"))
+        elif spec.type == "vm_command_line":
+            prog = _program(spec.options().get("command", ""))
+            if prog in WINDOWS_PROGRAMS:
+                needs.append(Need(f"{where} getter vm_command_line {prog}", "runs a Windows-only program"))
+    return needs
+
+
+def windows_needs(task: Task) -> list[Need]:
+    """Everything in a task that a Linux desktop cannot do; empty when it can run on one."""
+    needs = []
+    for app in task.related_apps:
+        if app.lower().replace("-", "_") in WINDOWS_APPS or app.lower() in WINDOWS_APPS:
+            needs.append(Need(f"app {app}", "has no Linux version"))
+    needs += _step_needs(task.config, "config")
+    needs += _step_needs(task.evaluator.postconfig, "postconfig")
+    needs += _getter_needs(task.evaluator.result, "result")
+    needs += _getter_needs(task.evaluator.expected, "expected")
+    return needs

@@ -1,0 +1,204 @@
+"""Run a task's ``config`` and ``postconfig`` steps on a VM through the client (spec 3.2).
+
+Files are fetched host-side (with a cache) and uploaded, as WAA's client does. On a Linux VM,
+Windows home paths are mapped to the user's home. A step type that cannot run here is an error
+that names it; nothing is skipped silently.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import httpx
+
+from ..protocol import ArenaClient, ArenaError, ServerError, TransportError
+from .models import Step
+from .platform import CDP_STEPS, to_linux_path, translate_command
+
+log = logging.getLogger(__name__)
+
+
+class SetupError(RuntimeError):
+    """A setup step failed; ``index`` and ``step_type`` say which, ``infra`` whether the VM was unreachable."""
+
+    def __init__(self, index: int, step_type: str, message: str, infra: bool = False) -> None:
+        super().__init__(f"setup step {index} ({step_type}): {message}")
+        self.index = index
+        self.step_type = step_type
+        self.infra = infra
+
+
+class UnsupportedStep(SetupError):
+    pass
+
+
+class Fetcher:
+    """Host-side downloads with a cache: http(s), file:// and paths relative to the task's folder."""
+
+    def __init__(self, cache_dir: Path, timeout: float = 60.0, attempts: int = 3) -> None:
+        self.cache_dir = Path(cache_dir)
+        self.timeout = timeout
+        self.attempts = attempts
+
+    def fetch(self, url: str, name: str | None = None, base: Path | None = None) -> Path:
+        parsed = urlparse(url)
+        if parsed.scheme in ("", "file"):
+            local = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)
+            if not local.is_absolute() and base is not None:
+                local = base / local
+            if not local.is_file():
+                raise FileNotFoundError(f"no file at {local} (from {url!r})")
+            return local
+        if parsed.scheme not in ("http", "https"):
+            raise ValueError(f"cannot fetch {url!r}: use http(s), file:// or a path")
+        basename = name or Path(parsed.path).name or "download"
+        target = self.cache_dir / f"{uuid.uuid5(uuid.NAMESPACE_URL, url)}_{basename}"
+        if target.is_file():
+            return target
+        self.cache_dir.mkdir(parents=True, exist_ok=True)
+        last: Exception | None = None
+        for attempt in range(self.attempts):
+            try:
+                with httpx.stream("GET", url, timeout=self.timeout, follow_redirects=True) as resp:
+                    resp.raise_for_status()
+                    tmp = target.with_suffix(target.suffix + ".part")
+                    with open(tmp, "wb") as out:
+                        for chunk in resp.iter_bytes():
+                            out.write(chunk)
+                    tmp.replace(target)
+                    return target
+            except httpx.HTTPError as exc:
+                last = exc
+                log.info("download %s failed (attempt %d): %s", url, attempt + 1, exc)
+        raise OSError(f"could not download {url} after {self.attempts} attempts: {last}")
+
+
+def _as_bool(value: Any) -> bool:
+    return value in (True, "true", "True", 1)
+
+
+@dataclass
+class StepOutcome:
+    index: int
+    type: str
+    status: str  # "ok" | "error"
+    error: str | None = None
+    seconds: float = 0.0
+
+
+@dataclass
+class SetupExecutor:
+    """Runs steps against one VM. ``platform`` is "windows" (a stock WAA VM) or "linux"."""
+
+    client: ArenaClient
+    platform: str = "windows"
+    fetcher: Fetcher | None = None
+    task_dir: Path | None = None
+    outcomes: list[StepOutcome] = field(default_factory=list)
+
+    def path(self, path: str) -> str:
+        return to_linux_path(path) if self.platform == "linux" else path
+
+    def command(self, command: list[str] | str) -> list[str] | str:
+        return translate_command(command) if self.platform == "linux" else command
+
+    def run(self, steps: list[Step], strict: bool = True) -> list[StepOutcome]:
+        """Run in order. ``strict``: stop at the first failure and raise it; else log and go on
+        (as WAA does for postconfig)."""
+        outcomes = []
+        for index, step in enumerate(steps):
+            start = time.monotonic()
+            try:
+                self._run_one(index, step)
+                outcomes.append(StepOutcome(index, step.type, "ok", seconds=time.monotonic() - start))
+            except TransportError as exc:
+                # The VM is gone: going on cannot help, strict or not.
+                raise SetupError(index, step.type, str(exc), infra=True) from exc
+            except (ArenaError, SetupError, OSError, ValueError) as exc:
+                outcome = StepOutcome(index, step.type, "error", str(exc), time.monotonic() - start)
+                outcomes.append(outcome)
+                if strict:
+                    if isinstance(exc, SetupError):
+                        raise
+                    raise SetupError(index, step.type, str(exc)) from exc
+                log.warning("step %d (%s) failed, going on: %s", index, step.type, exc)
+        self.outcomes = outcomes
+        return outcomes
+
+    def _run_one(self, index: int, step: Step) -> None:
+        p = step.params
+        kind = step.type
+        vm = self.client
+        if kind == "download":
+            fetcher = self._fetcher(index, kind)
+            for entry in p.files:
+                local = fetcher.fetch(entry.url, Path(entry.path.replace("\\", "/")).name, self.task_dir)
+                vm.upload(self.path(entry.path), local.read_bytes())
+        elif kind == "upload_file":
+            for entry in p.files:
+                vm.upload(self.path(entry.path), Path(entry.local_path).read_bytes())
+        elif kind == "launch":
+            vm.launch(self.command(p.command), _as_bool(p.shell))
+        elif kind in ("execute", "command"):
+            self._execute(p)
+        elif kind == "open":
+            vm.open_file(self.path(p.path))
+        elif kind == "sleep":
+            time.sleep(p.seconds)  # the task asks for this wait
+        elif kind == "activate_window":
+            vm.activate_window(p.window_name, p.strict, p.by_class)
+        elif kind == "close_window":
+            vm.close_window(p.window_name, p.strict, p.by_class)
+        elif kind == "close_all":
+            vm.close_all()
+        elif kind == "create_folder":
+            vm.create_folder(self.path(p.path))
+        elif kind == "create_file":
+            vm.create_file(self.path(p.path), p.content)
+        elif kind == "recycle_file":
+            vm.recycle(self.path(p.path))
+        elif kind == "change_wallpaper":
+            vm.setup("change_wallpaper", {"path": self.path(p.path)})
+        elif kind == "clear_task_files":
+            vm.clear_task_files()
+        elif kind in CDP_STEPS:
+            raise UnsupportedStep(index, kind, "needs the browser DevTools (CDP) side channel, which is not available")
+        else:
+            raise UnsupportedStep(index, kind, f"the step type {kind!r} is not supported on a {self.platform} VM")
+
+    def _fetcher(self, index: int, kind: str) -> Fetcher:
+        if self.fetcher is None:
+            raise UnsupportedStep(index, kind, "no download cache configured for this executor")
+        return self.fetcher
+
+    def _execute(self, p: Any) -> None:
+        """Run, and when ``until`` is given, repeat (0.3 s apart) until it matches or 5 runs failed."""
+        failures = 0
+        while True:
+            try:
+                result = self.client.execute(self.command(p.command), _as_bool(p.shell))
+            except ServerError:
+                if p.until is None:
+                    raise
+                failures += 1
+            else:
+                if p.until is None or _until_matches(p.until, result):
+                    return
+                failures += 1
+            if failures >= 5:
+                raise OSError(f"until condition not met after {failures} tries")
+            time.sleep(0.3)
+
+
+def _until_matches(until: Any, result: Any) -> bool:
+    if until.returncode is not None and result.returncode == until.returncode:
+        return True
+    if until.stdout is not None and until.stdout in result.output:
+        return True
+    return until.stderr is not None and until.stderr in result.error
