@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
   xvfb x11-utils x11-xserver-utils xdotool wmctrl openbox xterm xclip mousepad dbus-x11
+  libreoffice-calc libreoffice-gtk3
   fonts-dejavu-core socat openssh-server iproute2 procps psmisc
 )
 
@@ -38,6 +39,6 @@ fi
 stamp=.venv/.arena-gym-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "setup: installing arena-gym into .venv"
-  .venv/bin/pip install -q -e ".[server,training,dev]"
+  .venv/bin/pip install -q -e ".[server,evaluate,training,dev]"
   touch "$stamp"
 fi

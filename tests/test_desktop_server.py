@@ -199,7 +199,7 @@ def test_step_extension_is_discovered_and_takes_one_round_trip(arena):
 
 
 def test_activate_window_not_found_is_404(http):
-    r = http.post("/setup/activate_window", json={"window_name": "no such window"})
+    r = http.post("/setup/activate_window", json={"window_name": "no such window", "timeout": 0.5})
     assert r.status_code == 404 and "not found" in r.text
 
 

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..protocol.client import ArenaClient
+from .home import seed_home
 
 log = logging.getLogger(__name__)
 
@@ -142,8 +143,7 @@ class LocalArena:
             )
         self.workdir = Path(tempfile.mkdtemp(prefix=f"arena-gym-{self.id}-"))
         self.home = self._home_arg or self.workdir / "home"
-        for sub in ("Desktop", "Documents", "Downloads"):
-            (self.home / sub).mkdir(parents=True, exist_ok=True)
+        seed_home(self.home)
         runtime = self.workdir / "run"
         runtime.mkdir(mode=0o700)
         (self.workdir / "logs").mkdir()
@@ -171,6 +171,8 @@ class LocalArena:
             "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11",
             "XDG_CONFIG_HOME": str(self.home / ".config"), "XDG_DATA_HOME": str(self.home / ".local/share"),
             "NO_AT_BRIDGE": "1",
+            # Task commands say "python -c 'import pyautogui ...'": make that this interpreter.
+            "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
         })
         return env
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import hmac
 import io
 import logging
 import subprocess
@@ -25,15 +24,17 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp
 
 from .. import __version__
 from ..protocol.models import MEDIA_TYPES
 from . import files
 from .accessibility import accessibility_tree
+from .auth import TokenGuard
 from .capture import Screen, encode
 from .computer import Computer
 from .desktop import Desktop, DesktopError, split_command
+from .keyboard import fix_pyautogui_keymap
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
 log = logging.getLogger(__name__)
@@ -46,30 +47,6 @@ class ServerOptions:
     token: str | None = None
     max_upload_bytes: int = 512 * 1024 * 1024
     cursor: bool = True
-
-
-class TokenGuard:
-    """Refuses requests without the token (``Authorization: Bearer <t>`` or ``X-Arena-Token``)."""
-
-    def __init__(self, app: ASGIApp, token: str) -> None:
-        self.app = app
-        self.token = token.encode()
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            headers = dict(scope["headers"])
-            given = headers.get(b"x-arena-token", b"")
-            auth = headers.get(b"authorization", b"")
-            if auth.lower().startswith(b"bearer "):
-                given = auth[7:].strip()
-            if not hmac.compare_digest(given, self.token):
-                reason = "missing token" if not given else "wrong token"
-                response = JSONResponse(
-                    {"status": "error", "message": f"{reason}: send 'Authorization: Bearer <token>'"}, 401
-                )
-                await response(scope, receive, send)
-                return
-        await self.app(scope, receive, send)
 
 
 class DesktopServer:
@@ -85,6 +62,7 @@ class DesktopServer:
 
         pyautogui.PAUSE = 0
         pyautogui.FAILSAFE = False
+        fix_pyautogui_keymap()
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
 
@@ -261,9 +239,13 @@ class DesktopServer:
             body = await json_body(request)
             name = field(body, "window_name", str)
             strict, by_class = bool(body.get("strict", False)), bool(body.get("by_class", False))
-            op = self.desktop.activate if action == "activate" else self.desktop.close
             try:
-                await run_in_threadpool(op, name, strict, by_class)
+                if action == "activate":
+                    # Like WAA's fork: give a starting app time to map its window (15 s unless told).
+                    timeout = float(body.get("timeout", 15.0))
+                    await run_in_threadpool(self.desktop.activate, name, strict, by_class, timeout)
+                else:
+                    await run_in_threadpool(self.desktop.close, name, strict, by_class)
             except DesktopError as exc:
                 return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
             verb = "activated" if action == "activate" else "closed"

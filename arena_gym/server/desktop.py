@@ -13,6 +13,7 @@ import shlex
 import shutil
 import subprocess
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,6 +42,10 @@ class Window:
     desktop: int
     wm_class: str
     title: str
+
+
+def _fold_dashes(text: str) -> str:
+    return text.replace("\u2014", "-").replace("\u2013", "-")
 
 
 def run(argv: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[str]:
@@ -84,7 +89,7 @@ class Desktop:
         with self._lock:
             self._children = [p for p in self._children if p.poll() is None]
 
-    def open_path(self, path: str) -> None:
+    def open_path(self, path: str, wait_s: float = 30.0) -> None:
         target = Path(expand_path(path))
         if not target.exists():
             raise DesktopError(f"File not found: {path}", 404)
@@ -98,6 +103,10 @@ class Desktop:
         if shutil.which(opener[0]) is None:
             raise DesktopError(f"cannot open {path}: {opener[0]} is not installed", 500)
         self.launch([*opener, str(target)])
+        if wait_s > 0 and not target.is_dir():
+            # As the OSWorld server does: answer once a window shows the file, so the next step finds it.
+            if not self.wait_for_window(target.name, wait_s):
+                raise DesktopError(f"opened {path}, but no window showed it within {wait_s:.0f} s", 500)
 
     # ---- windows (wmctrl speaks EWMH to any compliant window manager)
     def windows(self) -> list[Window]:
@@ -116,16 +125,31 @@ class Desktop:
         return windows
 
     def find_windows(self, name: str, strict: bool = False, by_class: bool = False) -> list[Window]:
+        """Substring match (case-insensitive), or exact with ``strict``. Dashes are folded, so WAA's
+        Windows titles ("a.xlsx — LibreOffice Calc") match their Linux form ("a.xlsx - LibreOffice Calc")."""
+        want = _fold_dashes(name)
+
         def matches(w: Window) -> bool:
-            value = w.wm_class if by_class else w.title
+            value = _fold_dashes(w.wm_class if by_class else w.title)
             if strict:
-                return value == name
-            return name.lower() in value.lower()
+                return value == want
+            return want.lower() in value.lower()
 
         return [w for w in self.windows() if matches(w)]
 
-    def activate(self, name: str, strict: bool = False, by_class: bool = False) -> Window:
-        found = self.find_windows(name, strict, by_class)
+    def wait_for_window(
+        self, name: str, timeout: float, strict: bool = False, by_class: bool = False
+    ) -> list[Window]:
+        """Poll for a window (apps take seconds to map theirs) until ``timeout``; [] if none came."""
+        deadline = time.monotonic() + timeout
+        while True:
+            found = self.find_windows(name, strict, by_class)
+            if found or time.monotonic() >= deadline:
+                return found
+            time.sleep(0.1)
+
+    def activate(self, name: str, strict: bool = False, by_class: bool = False, timeout: float = 0.0) -> Window:
+        found = self.wait_for_window(name, timeout, strict, by_class)
         if not found:
             raise DesktopError(f"Window {name} not found (empty results)", 404)
         run(["wmctrl", "-i", "-a", found[0].id])

@@ -44,25 +44,25 @@ def bind(host: str, port: int, token: str | None) -> socket.socket:
     return sock
 
 
-def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, **options: object) -> None:
-    """Serve the display named by ``$DISPLAY`` until interrupted.
-
-    Prints one JSON line ``{"url": ..., "pid": ...}`` on stdout once the socket listens, so a parent
-    process can wait for it instead of polling a port.
-    """
+def run_app(app: object, sock: socket.socket, host: str) -> None:
+    """Announce the URL on stdout (one JSON line ``{"url", "pid"}``, once the socket listens, so a
+    parent can wait for it instead of polling a port), then serve until interrupted."""
     import uvicorn
 
+    shown = f"[{host}]" if ":" in host else host
+    print(json.dumps({"url": f"http://{shown}:{sock.getsockname()[1]}", "pid": os.getpid()}), flush=True)
+    config = uvicorn.Config(
+        app, log_level="warning", access_log=False, timeout_keep_alive=75, lifespan="off",  # type: ignore[arg-type]
+    )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, **options: object) -> None:
+    """Serve the display named by ``$DISPLAY`` until interrupted."""
     from .app import ServerOptions, create_app
 
     sock = bind(host, port, token)
-    app = create_app(ServerOptions(token=token, **options))  # type: ignore[arg-type]
-    bound_port = sock.getsockname()[1]
-    shown = f"[{host}]" if ":" in host else host
-    print(json.dumps({"url": f"http://{shown}:{bound_port}", "pid": os.getpid()}), flush=True)
-    config = uvicorn.Config(
-        app, log_level="warning", access_log=False, timeout_keep_alive=75, lifespan="off",
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    run_app(create_app(ServerOptions(token=token, **options)), sock, host)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
