@@ -103,10 +103,9 @@ class Desktop:
         if shutil.which(opener[0]) is None:
             raise DesktopError(f"cannot open {path}: {opener[0]} is not installed", 500)
         self.launch([*opener, str(target)])
-        if wait_s > 0 and not target.is_dir():
-            # As the OSWorld server does: answer once a window shows the file, so the next step finds it.
-            if not self.wait_for_window(target.name, wait_s):
-                raise DesktopError(f"opened {path}, but no window showed it within {wait_s:.0f} s", 500)
+        # As the OSWorld server does: answer once a window shows the file, so the next step finds it.
+        if wait_s > 0 and not target.is_dir() and not self.wait_for_window(target.name, wait_s):
+            raise DesktopError(f"opened {path}, but no window showed it within {wait_s:.0f} s", 500)
 
     # ---- windows (wmctrl speaks EWMH to any compliant window manager)
     def windows(self) -> list[Window]:
