@@ -8,10 +8,10 @@ import sys
 from collections.abc import Callable
 
 from . import __version__
-from .commands import up
+from .commands import tasks, up
 
 # Each command module offers ``add_parser(subparsers)`` and sets ``func`` on its parser.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [up.add_parser]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [up.add_parser, tasks.add_parser]
 
 
 def build_parser() -> argparse.ArgumentParser:

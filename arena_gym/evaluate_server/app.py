@@ -99,10 +99,14 @@ class EvaluateServer:
         except ValueError as exc:
             return JSONResponse({"status": "error", "error": f"bad step: {exc}"}, 422)
 
+        # Extension: {"id": <task id>} lets relative asset paths resolve against that task's folder.
+        path = self._find_task_file(str(body["id"])) if body.get("id") else None
+        task_dir = path.parent if path else None
+
         def run() -> tuple[list[dict[str, Any]], str | None]:
-            ctx = self._context(None)
+            ctx = self._context(task_dir)
             with self.lock:
-                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher)
+                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher, task_dir)
                 try:
                     outcomes = executor.run(steps, strict=False)
                 except SetupError as exc:  # only raised for an unreachable VM when not strict

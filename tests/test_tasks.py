@@ -1,0 +1,91 @@
+"""Loading WAA task files (the real 154, read from ../shared), errors that name the problem, platform needs."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from arena_gym.cli import main as cli
+from arena_gym.tasks.loader import TaskFormatError, TaskNotFound, load_folder, load_suite, load_task
+from arena_gym.tasks.platform import to_linux_path, translate_command, windows_needs
+
+WAA = Path(os.environ.get("ARENA_GYM_WAA_TASKS", Path(__file__).resolve().parents[2] / "shared" / "waa_tasks"))
+needs_waa = pytest.mark.skipif(
+    not (WAA / "test_all.json").is_file(),
+    reason=f"WAA task files not found at {WAA} (set ARENA_GYM_WAA_TASKS to a WAA checkout's task data folder)",
+)
+
+
+@needs_waa
+def test_all_154_waa_tasks_load():
+    tasks = load_suite(WAA / "test_all.json")
+    assert len(tasks) == 154
+    assert len({t.task_id for t in tasks}) == 154
+    assert len(load_folder(WAA)) == 154
+    # The file stem is the id (six stock files say otherwise inside).
+    differ = {t.task_id: t.id for t in tasks if t.task_id != t.id}
+    assert len(differ) == 6
+    assert differ["02F10F89-7171-4D37-8550-A00BA8930CDF-2-WOS"] == "02F10F89-7171-4D37-8550-A00BA8930CDF-WOS-2"
+    infeasible = [t for t in tasks if t.evaluator.infeasible]
+    assert len(infeasible) == 13
+    calc = next(t for t in tasks if t.domain == "libreoffice_calc" and t.evaluator.options)
+    assert calc.evaluator.options["rules"][0]["type"] in {"sheet_data", "sheet_name", "pivot_table", "chart"}
+
+
+@needs_waa
+def test_small_suite_and_domains():
+    assert len(load_suite(WAA / "test_small.json")) == 6
+    assert {t.domain for t in load_folder(WAA, ["vlc", "notepad"])} == {"vlc", "notepad"}
+    with pytest.raises(TaskNotFound, match="no tasks for domain"):
+        load_folder(WAA, ["no_such_domain"])
+
+
+@needs_waa
+def test_tasks_command_shows_the_linux_windows_table(capsys):
+    assert cli(["tasks", str(WAA / "test_all.json"), "--list"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in out.splitlines() if line and not line.startswith(" ")}
+    assert lines["total"][1] == "154"
+    assert int(lines["total"][2]) + int(lines["total"][3]) == 154
+    assert lines["settings"][3] == "5"  # every Settings task needs Windows
+    assert lines["libreoffice_calc"][2] == "24"
+    assert "system_timezone: runs PowerShell Get-TimeZone" in out
+
+
+def test_invalid_files_name_the_file_and_field(tmp_path):
+    bad = tmp_path / "examples" / "demo" / "broken.json"
+    bad.parent.mkdir(parents=True)
+    bad.write_text(json.dumps({"id": "x", "instruction": "i", "config": [{"type": "launch", "parameters": {}}],
+                               "evaluator": {"func": "exact_match"}}))
+    with pytest.raises(TaskFormatError) as info:
+        load_task(bad)
+    assert str(bad) in str(info.value) and "config[0].command: Field required" in str(info.value)
+    bad.write_text('{"id": "x",')
+    with pytest.raises(TaskFormatError, match="not valid JSON at line 1"):
+        load_task(bad)
+    bad.write_text(json.dumps({"id": "x", "instruction": "i", "evaluator": {"func": ["a", "b"], "result": [{"type": "r"}]}}))
+    with pytest.raises(TaskFormatError, match="func lists 2 metrics but result has 1 entries"):
+        load_folder(tmp_path)
+    suite = tmp_path / "suite.json"
+    suite.write_text(json.dumps({"demo": ["missing"]}))
+    with pytest.raises(TaskNotFound, match="lists demo/missing"):
+        load_suite(suite)
+
+
+def test_windows_paths_map_to_home():
+    assert to_linux_path("C:\\Users\\Docker\\Downloads\\a b.xlsx") == "~/Downloads/a b.xlsx"
+    assert to_linux_path("c:\\users\\docker") == "~"
+    assert to_linux_path("/etc/hosts") == "/etc/hosts"
+    assert translate_command(["code", "C:\\Users\\Docker\\x.txt"]) == ["code", "~/x.txt"]
+    assert translate_command('soffice "C:\\Users\\Docker\\Desktop\\a.xlsx"') == 'soffice "~/Desktop/a.xlsx"'
+
+
+@needs_waa
+def test_windows_needs_name_the_reason():
+    notepad = load_folder(WAA, ["notepad"])[0]
+    assert any("no Linux version" in str(n) for n in windows_needs(notepad))
+    calc = load_folder(WAA, ["libreoffice_calc"])
+    assert all(windows_needs(t) == [] for t in calc)
