@@ -39,6 +39,6 @@ fi
 stamp=.venv/.arena-gym-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "setup: installing arena-gym into .venv"
-  .venv/bin/pip install -q -e ".[server,evaluate,training,dev]"
+  .venv/bin/pip install -q -e ".[server,evaluate,media,training,dev]"
   touch "$stamp"
 fi

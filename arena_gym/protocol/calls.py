@@ -231,6 +231,10 @@ class WAADialect:
                     lambda r: _json(r).get("output") if r.status_code == 200 else None,
                     json={"library_name": library_name}, accept=(200, 400))
 
+    def cursor_position(self) -> Call[list[int]]:
+        """``[x, y]`` (arena-gym and OSWorld servers; the stock WAA route is broken and answers 500)."""
+        return Call("cursor_position", "GET", "/cursor_position", Kind.PROBE, True, _json)
+
     def wallpaper(self) -> Call[bytes]:
         return Call("wallpaper", "POST", "/wallpaper", Kind.FILE, True, _bytes)
 

@@ -272,6 +272,10 @@ class _ClientBase:
                 yield Sleep(interval)
 
 
+def _one(call: Call[Any]) -> Plan[Any]:
+    return (yield call)
+
+
 def _endpoint(name: str) -> Callable[..., Any]:
     """A client method that runs one call of the dialect (sync: the value; async: an awaitable)."""
 
@@ -300,6 +304,7 @@ class _Endpoints:
     folder_exists = _endpoint("folder_exists")
     platform = _endpoint("platform")
     wallpaper = _endpoint("wallpaper")
+    cursor_position = _endpoint("cursor_position")
     ui_probe = _endpoint("ui_probe")
     library_folders = _endpoint("library_folders")
     setup = _endpoint("setup")
@@ -312,6 +317,10 @@ class _Endpoints:
     create_file = _endpoint("create_file")
     clear_task_files = _endpoint("clear_task_files")
     recycle = _endpoint("recycle")
+
+    def call(self, call: Call[Any]) -> Any:
+        """Run one ``Call`` (e.g. a route of another arena-gym service) with this client's pool and errors."""
+        return self._run(_one(call))  # type: ignore[attr-defined]
 
     def discover(self) -> Any:
         """Detect the dialect and the server's extensions (cached until ``forget()``)."""

@@ -1,0 +1,164 @@
+"""The coordinator between the env and the wire: connection, health, setup and scoring routes.
+
+It owns the VM client, the evaluate-server client (when there is one), the local arena (when the
+env started it) and an SSH tunnel (when asked). Errors it raises are the wire's typed errors; the env
+turns them into truncations.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import Any
+
+from ..evaluators import EvalContext, EvalOutcome, evaluate
+from ..protocol import ArenaClient, StepResult, Unreachable
+from ..protocol.evaluate import EvaluateClient
+from ..tasks.models import Task
+from ..tasks.setup import SetupError, SetupExecutor
+from .config import EnvConfig
+
+log = logging.getLogger(__name__)
+
+
+class NotReachable(RuntimeError):
+    """Nothing answered at the configured URLs on the first reset; the message says what to start."""
+
+
+class Backend:
+    def __init__(self, config: EnvConfig) -> None:
+        self.config = config
+        self.arena: Any = None
+        self.tunnel: Any = None
+        self.client: ArenaClient | None = None
+        self.evaluator: EvaluateClient | None = None
+        self.platform: str | None = config.platform
+        self.ever_connected = False
+        self.cache_dir = config.resolved_cache_dir()
+
+    # ---- connection
+    def connect(self) -> None:
+        """Open what is not open yet: tunnel, local arena, clients. Probes the VM server."""
+        cfg = self.config
+        server_url, evaluate_url = cfg.server_url, cfg.evaluate_url
+        if cfg.tunnel and self.tunnel is None:
+            from bridges.tunnel import SSHTunnel, TunnelConfig
+
+            self.tunnel = SSHTunnel(TunnelConfig(**cfg.tunnel))
+            self.tunnel.start()
+        if cfg.local and self.arena is None:
+            from ..arena import LocalArena
+
+            options = {"apps": [], **cfg.arena}
+            self.arena = LocalArena(**options).start()
+        if cfg.local:
+            server_url = self.arena.url
+            self.platform = "linux"
+        if self.client is None:
+            self.client = ArenaClient(server_url, dialect=cfg.dialect, token=cfg.token, timeouts=cfg.timeouts)
+        if evaluate_url and self.evaluator is None:
+            self.evaluator = EvaluateClient(evaluate_url, token=cfg.token, timeouts=cfg.timeouts)
+        try:
+            self.client.probe()
+            self.client.discover()
+        except Unreachable as exc:
+            if not self.ever_connected:
+                raise NotReachable(self._guidance(server_url, exc)) from exc
+            raise
+        if self.platform is None:
+            self.platform = EvalContext(self.client, self.cache_dir).vm_platform()
+        self.ever_connected = True
+
+    def _guidance(self, url: str | None, exc: Exception) -> str:
+        return (
+            f"nothing answers at {url} ({exc}). Start the VM's server and reach it: for a WAA VM on a remote host, "
+            "`arena-bridge tunnel user@host -L 5000 -L 5051` (or ssh -N -L 5000:localhost:5000 -L 5051:localhost:5051 "
+            "user@host) with `arena-bridge bridge --container <name>` on the host; or set ARENA_SERVER_URL and "
+            "ARENA_EVALUATE_URL; or use gym.make('LocalDesktop-v0') for a local Linux arena."
+        )
+
+    def reconnect(self) -> None:
+        """Drop the clients (and their pools) and connect again: after a VM restart, or repeated failures."""
+        log.info("reconnecting to %s", self.config.server_url or "the local arena")
+        self._close_clients()
+        if self.arena is not None and self.arena._server is not None and self.arena._server.poll() is not None:
+            self.arena.restart_server()
+        self.connect()
+
+    def _close_clients(self) -> None:
+        if self.client is not None:
+            self.client.close()
+            self.client = None
+        if self.evaluator is not None:
+            self.evaluator.close()
+            self.evaluator = None
+
+    def close(self) -> None:
+        self._close_clients()
+        if self.arena is not None:
+            self.arena.stop()
+            self.arena = None
+        if self.tunnel is not None:
+            self.tunnel.stop()
+            self.tunnel = None
+
+    # ---- episode pieces
+    def _use_evaluate_server(self, mode: str) -> bool:
+        if mode == "evaluate_server":
+            if self.evaluator is None:
+                raise ValueError("setup_via/score_via is evaluate_server, but no evaluate_url is configured")
+            return True
+        return mode == "auto" and self.evaluator is not None
+
+    def _task_dir(self, task: Task) -> Path | None:
+        return Path(task.path).parent if task.path else None
+
+    def setup(self, task: Task) -> None:
+        assert self.client is not None
+        if self.config.close_windows_on_reset:
+            self.client.close_all()
+        if self._use_evaluate_server(self.config.setup_via):
+            assert self.evaluator is not None
+            answer = self.evaluator.setup([s.model_dump() for s in task.config], task.task_id)
+            if answer.get("status") != "ok":
+                failed = [r for r in answer.get("results", []) if r.get("status") == "error"]
+                detail = failed[0] if failed else answer
+                raise SetupError(0, str(detail.get("type", "?")), str(detail.get("error", detail)),
+                                 infra=bool(answer.get("infra_error")))
+            return
+        ctx = self.eval_context(task)
+        SetupExecutor(self.client, self.platform or "windows", ctx.fetcher, self._task_dir(task)).run(task.config)
+
+    def eval_context(self, task: Task) -> EvalContext:
+        assert self.client is not None
+        return EvalContext(self.client, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task))
+
+    def score(self, task: Task, last_action: str | None) -> EvalOutcome:
+        if self._use_evaluate_server(self.config.score_via):
+            assert self.evaluator is not None
+            body = task.model_dump(exclude={"task_id", "domain", "path", "oracle"}, exclude_none=True)
+            answer = self.evaluator.evaluate(body, last_action)
+            return EvalOutcome(
+                float(answer.get("score", 0.0)), answer.get("details") or [], answer.get("infra_error"),
+                answer.get("reason", ""),
+            )
+        return evaluate(task, self.eval_context(task), last_action)
+
+    def step(self, code: str | None) -> StepResult:
+        assert self.client is not None
+        obs = self.config.observation
+        return self.client.step(code, self.config.settle, obs.image_format, obs.jpeg_quality)
+
+    def observe(self, settle: Any) -> StepResult:
+        assert self.client is not None
+        obs = self.config.observation
+        return self.client.step(None, settle, obs.image_format, obs.jpeg_quality)
+
+    def accessibility(self) -> str:
+        assert self.client is not None
+        return self.client.accessibility()
+
+    def cursor(self) -> tuple[int, int]:
+        assert self.client is not None
+        pos = self.client.cursor_position()
+        return int(pos[0]), int(pos[1])

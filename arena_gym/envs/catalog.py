@@ -1,0 +1,81 @@
+"""The tasks an env draws from, and the seeded choice of the next one."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..tasks.loader import TaskNotFound, load_folder, load_suite, parse_task
+from ..tasks.models import Task
+from ..tasks.platform import windows_needs
+from .config import TaskSelection
+
+
+class TaskCatalog:
+    """Loaded on first use (constructors do no I/O). Unknown ids may be fetched from the evaluate server."""
+
+    def __init__(self, selection: TaskSelection, local: bool) -> None:
+        self.selection = selection
+        self.local = local
+        self._tasks: dict[str, Task] | None = None
+
+    def _load(self) -> dict[str, Task]:
+        sel = self.selection
+        source = sel.source or ("suite" if sel.suite else "folder" if sel.folder else "local" if self.local else None)
+        if source == "local":
+            from ..suites import local_tasks
+
+            tasks = local_tasks()
+        elif source == "suite":
+            if not sel.suite:
+                raise ValueError("tasks.source is 'suite' but tasks.suite (a suite file path) is not set")
+            tasks = load_suite(Path(sel.suite).expanduser(), Path(sel.folder).expanduser() if sel.folder else None)
+        elif source == "folder":
+            if not sel.folder:
+                raise ValueError("tasks.source is 'folder' but tasks.folder is not set")
+            tasks = load_folder(Path(sel.folder).expanduser())
+        else:
+            tasks = []  # ids only, fetched from the evaluate server
+        if sel.domains:
+            tasks = [t for t in tasks if t.domain in set(sel.domains)]
+        if sel.ids:
+            wanted = set(sel.ids)
+            tasks = [t for t in tasks if t.task_id in wanted]
+        if sel.linux_only:
+            tasks = [t for t in tasks if not windows_needs(t)]
+        return {t.task_id: t for t in tasks}
+
+    @property
+    def tasks(self) -> dict[str, Task]:
+        if self._tasks is None:
+            self._tasks = self._load()
+        return self._tasks
+
+    def ids(self) -> list[str]:
+        ids = list(self.tasks)
+        for extra in self.selection.ids or []:
+            if extra not in self.tasks:
+                ids.append(extra)  # to be fetched from the evaluate server
+        return ids
+
+    def choose(self, rng: np.random.Generator) -> str:
+        ids = self.ids()
+        if not ids:
+            raise TaskNotFound(
+                "no tasks to draw from: set tasks.folder (a WAA checkout's examples folder), tasks.suite, "
+                "tasks.ids (fetched from the evaluate server), or use the local suite"
+            )
+        return ids[int(rng.integers(len(ids)))]
+
+    def get(self, task_id: str, fetch: Any = None) -> Task:
+        if task_id in self.tasks:
+            return self.tasks[task_id]
+        if fetch is not None:
+            data = fetch(task_id)
+            if data is not None:
+                task = parse_task(data, f"evaluate server task {task_id}", task_id=task_id)
+                self.tasks[task_id] = task
+                return task
+        raise TaskNotFound(f"unknown task id {task_id!r}; known: {', '.join(sorted(self.tasks)[:10]) or 'none'}")

@@ -1,0 +1,97 @@
+"""Entry points behind the registered ids, and their vector entry points (one VM per sub-env)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import gymnasium as gym
+
+from .config import DEFAULT_SERVER_URL, from_environment
+from .desktop_env import DesktopEnv
+
+
+def make_waa(**kwargs: Any) -> DesktopEnv:
+    """A stock WAA VM and its evaluate server. URLs default to ARENA_SERVER_URL / ARENA_EVALUATE_URL, else
+    the ports an SSH tunnel gives on localhost (5000 and 5051)."""
+    return DesktopEnv(**from_environment(**kwargs))
+
+
+def make_osworld(**kwargs: Any) -> DesktopEnv:
+    """An OSWorld guest server; tasks are set up and scored from the client side."""
+    import os
+
+    values = {"server_url": os.environ.get("ARENA_SERVER_URL", DEFAULT_SERVER_URL), "dialect": "osworld",
+              "platform": "linux", **kwargs}
+    return DesktopEnv(**values)
+
+
+def make_local(**kwargs: Any) -> DesktopEnv:
+    """A local Linux arena the env starts itself (Xvfb, window manager, desktop server), with the local suite.
+    Give ``server_url`` to use an arena you started (``arena-gym up``) instead."""
+    values = {"close_windows_on_reset": True, **kwargs}
+    return DesktopEnv(**values)
+
+
+def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str] | None = None,
+            pool: str | None = None, mode: str = "async", **kwargs: Any) -> gym.vector.VectorEnv:
+    """``num_envs`` sub-envs, sub-env i on ``server_urls[i]`` (and ``evaluate_urls[i]``), or on the VMs of a
+    pool file (configs/*.yaml). ``mode``: "async" (a process per sub-env; one stalled VM only holds its own
+    slot until its timeout) or "sync"."""
+    if pool is not None:
+        from .pool import load_pool
+
+        vms = load_pool(pool)
+        server_urls = server_urls or [vm.server_url for vm in vms]
+        evaluate_urls = evaluate_urls or [vm.evaluate_url for vm in vms]
+    if server_urls is not None and len(server_urls) < num_envs:
+        raise ValueError(f"num_envs={num_envs} but only {len(server_urls)} server_urls: give one VM per sub-env")
+    if evaluate_urls is not None and server_urls is not None and len(evaluate_urls) < num_envs:
+        raise ValueError(f"{len(evaluate_urls)} evaluate_urls for {num_envs} sub-envs: give one per VM (or null)")
+
+    def factory(i: int) -> Any:
+        def build() -> DesktopEnv:
+            per = dict(kwargs)
+            if server_urls is not None:
+                per["server_url"] = server_urls[i]
+                if evaluate_urls is not None:
+                    per["evaluate_url"] = evaluate_urls[i]
+            return make(**per)
+
+        return build
+
+    fns = [factory(i) for i in range(num_envs)]
+    if mode == "sync":
+        return gym.vector.SyncVectorEnv(fns)
+    if mode != "async":
+        raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
+    # Text observations cannot live in shared memory.
+    return gym.vector.AsyncVectorEnv(fns, shared_memory=False, context="spawn")
+
+
+def make_waa_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    return _vector(make_waa, num_envs, **kwargs)
+
+
+def make_osworld_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    return _vector(make_osworld, num_envs, **kwargs)
+
+
+def make_local_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    return _vector(make_local, num_envs, **kwargs)
+
+
+def register_all() -> None:
+    specs = {
+        "WAA-v0": ("make_waa", "make_waa_vector"),
+        "OSWorld-v0": ("make_osworld", "make_osworld_vector"),
+        "LocalDesktop-v0": ("make_local", "make_local_vector"),
+    }
+    for env_id, (entry, vector_entry) in specs.items():
+        if env_id in gym.registry:
+            continue
+        gym.register(
+            env_id,
+            entry_point=f"arena_gym.envs.registration:{entry}",
+            vector_entry_point=f"arena_gym.envs.registration:{vector_entry}",
+            nondeterministic=True,
+        )
