@@ -1,0 +1,178 @@
+"""Wrappers that change the env's face: a MultiDiscrete action and flat array observations for
+classic RL (Stable-Baselines3), and a recorder that writes every episode to disk as it happens."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from PIL import Image
+
+log = logging.getLogger(__name__)
+
+DISCRETE_TYPES = ["CLICK", "DOUBLE_CLICK", "RIGHT_CLICK", "MOVE_TO", "SCROLL_UP", "SCROLL_DOWN",
+                  "TYPING", "PRESS", "WAIT", "DONE"]
+DEFAULT_KEYS = ("enter", "tab", "esc", "backspace", "ctrl+s", "ctrl+a", "ctrl+c", "ctrl+v")
+
+
+def _observation_size(env: gym.Env) -> tuple[int, int]:
+    space = env.observation_space["screenshot"]  # type: ignore[index]
+    return int(space.shape[1]), int(space.shape[0])
+
+
+class DiscreteActions(gym.ActionWrapper):
+    """``MultiDiscrete([action type, x bin, y bin, key, text])`` -> a computer_13 action.
+
+    Clicks land on bin centres of a ``grid`` over the observation; ``keys`` (``"ctrl+s"`` is a hotkey)
+    and ``texts`` are small vocabularies for PRESS and TYPING.
+    """
+
+    def __init__(self, env: gym.Env, grid: tuple[int, int] = (16, 10), keys: Sequence[str] = DEFAULT_KEYS,
+                 texts: Sequence[str] = ("hello",), types: Sequence[str] = DISCRETE_TYPES) -> None:
+        super().__init__(env)
+        face = getattr(env.unwrapped, "config", None)
+        if face is not None and face.action_face != "structured":
+            raise ValueError("DiscreteActions needs action_face='structured' (pass it to gym.make)")
+        unknown = set(types) - set(DISCRETE_TYPES + ["FAIL"])
+        if unknown:
+            raise ValueError(f"unknown action types {sorted(unknown)}; choose from {DISCRETE_TYPES + ['FAIL']}")
+        self.grid, self.keys, self.texts, self.types = grid, list(keys) or ["enter"], list(texts) or ["a"], list(types)
+        self.width, self.height = _observation_size(env)
+        self.action_space = gym.spaces.MultiDiscrete([len(self.types), grid[0], grid[1], len(self.keys), len(self.texts)])
+
+    def action(self, action: np.ndarray) -> dict[str, Any]:
+        kind_i, gx, gy, key_i, text_i = (int(v) for v in action)
+        kind = self.types[kind_i]
+        x = (gx + 0.5) * self.width / self.grid[0]
+        y = (gy + 0.5) * self.height / self.grid[1]
+        if kind in ("CLICK", "DOUBLE_CLICK", "RIGHT_CLICK", "MOVE_TO"):
+            return {"action_type": kind, "x": x, "y": y}
+        if kind in ("SCROLL_UP", "SCROLL_DOWN"):
+            return {"action_type": "SCROLL", "dy": 3 if kind == "SCROLL_UP" else -3}
+        if kind == "TYPING":
+            return {"action_type": "TYPING", "text": self.texts[text_i]}
+        if kind == "PRESS":
+            key = self.keys[key_i]
+            if "+" in key and len(key) > 1:
+                return {"action_type": "HOTKEY", "keys": key.split("+")}
+            return {"action_type": "PRESS", "key": key}
+        return {"action_type": kind}
+
+
+class FlatObservation(gym.ObservationWrapper):
+    """A dict of arrays only: the screenshot resized to ``size``, the instruction as padded UTF-8 bytes,
+    whether the last action failed, and the step fraction."""
+
+    def __init__(self, env: gym.Env, size: tuple[int, int] = (84, 84), max_instruction: int = 128) -> None:
+        super().__init__(env)
+        self.size = size
+        self.max_instruction = max_instruction
+        self._steps = 0
+        self._max_steps = getattr(getattr(env.unwrapped, "config", None), "max_steps", 15)
+        self.observation_space = gym.spaces.Dict({
+            "screenshot": gym.spaces.Box(0, 255, (size[1], size[0], 3), np.uint8),
+            "instruction": gym.spaces.Box(0, 255, (max_instruction,), np.uint8),
+            "action_failed": gym.spaces.Box(0.0, 1.0, (1,), np.float32),
+            "progress": gym.spaces.Box(0.0, 1.0, (1,), np.float32),
+        })
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict]:
+        self._steps = 0
+        return super().reset(**kwargs)
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        self._steps += 1
+        return super().step(action)
+
+    def observation(self, obs: dict[str, Any]) -> dict[str, np.ndarray]:
+        image = obs["screenshot"]
+        if (image.shape[1], image.shape[0]) != self.size:
+            image = np.asarray(Image.fromarray(image).resize(self.size, Image.Resampling.BILINEAR))
+        text = obs.get("instruction", "").encode()[: self.max_instruction]
+        instruction = np.zeros(self.max_instruction, np.uint8)
+        instruction[: len(text)] = np.frombuffer(text, np.uint8)
+        return {
+            "screenshot": image,
+            "instruction": instruction,
+            "action_failed": np.array([1.0 if obs.get("last_action_error") else 0.0], np.float32),
+            "progress": np.array([min(1.0, self._steps / max(1, self._max_steps))], np.float32),
+        }
+
+
+def sb3_env(env: gym.Env, **kwargs: Any) -> gym.Env:
+    """The SB3 face in one call: ``FlatObservation(DiscreteActions(env))``."""
+    size = kwargs.pop("size", (84, 84))
+    return FlatObservation(DiscreteActions(env, **kwargs), size=size)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, (np.integer, np.floating)):
+        return value.item()
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
+
+
+class RecordEpisodes(gym.Wrapper):
+    """Writes each episode to ``out_dir/<n>-<task>/``: ``steps.jsonl`` (one line per reset/step, flushed at
+    once) and ``step-<k>.png`` screenshots. Nothing waits for the episode's end, so a crash loses nothing."""
+
+    def __init__(self, env: gym.Env, out_dir: str | Path, save_images: bool = True) -> None:
+        super().__init__(env)
+        self.out_dir = Path(out_dir)
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.save_images = save_images
+        self.episode = 0
+        self._dir: Path | None = None
+        self._log: Any = None
+        self._step = 0
+
+    def _write(self, record: dict[str, Any], obs: dict[str, Any]) -> None:
+        assert self._dir is not None and self._log is not None
+        if self.save_images and isinstance(obs, dict) and "screenshot" in obs:
+            name = f"step-{self._step:03d}.png"
+            Image.fromarray(np.asarray(obs["screenshot"])).save(self._dir / name, compress_level=1)
+            record["screenshot"] = name
+        record["time"] = time.time()
+        self._log.write(json.dumps(_jsonable(record)) + "\n")
+        self._log.flush()
+
+    def reset(self, **kwargs: Any) -> tuple[Any, dict]:
+        obs, info = self.env.reset(**kwargs)
+        if self._log is not None:
+            self._log.close()
+        self.episode += 1
+        task = info.get("task_id") or "task"
+        self._dir = self.out_dir / f"{self.episode:04d}-{task}"
+        self._dir.mkdir(parents=True, exist_ok=True)
+        self._log = open(self._dir / "steps.jsonl", "w")
+        self._step = 0
+        instruction = obs.get("instruction", "") if isinstance(obs, dict) else ""
+        self._write({"event": "reset", "task_id": task, "instruction": instruction, "info": info}, obs)
+        return obs, info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        self._step += 1
+        record = {"event": "step", "step": self._step, "action": action, "reward": reward,
+                  "terminated": terminated, "truncated": truncated, "info": info}
+        if isinstance(obs, dict) and obs.get("last_action_error"):
+            record["action_error"] = obs["last_action_error"]
+        self._write(record, obs)
+        return obs, reward, terminated, truncated, info
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+            self._log = None
+        super().close()

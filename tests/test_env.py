@@ -1,0 +1,229 @@
+"""The env on real local arenas: the Gymnasium and SB3 contracts, episodes scored by the evaluators,
+infrastructure faults as truncations, vector envs, and a stock-protocol server with no extension used."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import arena_gym  # noqa: F401 - registers the ids
+from arena_gym.wrappers import sb3_env
+
+from .support.fault_server import FaultServer, png_bytes, respond, stall
+from .support.stock_server import StockWAAServer
+
+FAST = {"settle": {"timeout_s": 0.5, "stable_ms": 60}, "reset_settle": {"timeout_s": 10, "stable_ms": 300}}
+SMALL = {"observation": {"width": 320, "height": 200}}
+
+
+@pytest.fixture
+def local_env(desktop_programs):
+    envs = []
+
+    def make(**kwargs):
+        env = gym.make("LocalDesktop-v0", **{**FAST, **SMALL, **kwargs})
+        envs.append(env)
+        return env
+
+    yield make
+    for env in envs:
+        env.close()
+
+
+def test_constructor_does_no_io_and_spaces_come_from_config():
+    env = gym.make("WAA-v0", server_url="http://127.0.0.1:9", evaluate_url="http://127.0.0.1:9",
+                   observation={"width": 640, "height": 400, "accessibility": True, "cursor": True})
+    assert env.observation_space["screenshot"].shape == (400, 640, 3)
+    assert set(env.observation_space.spaces) == {"screenshot", "instruction", "last_action_error",
+                                                 "accessibility", "cursor"}
+    assert env.observation_space["instruction"].contains("any string — ünïcode ✓ " * 100)
+    env.close()
+
+
+def test_bad_config_names_the_field():
+    with pytest.raises(Exception, match="max_steps"):
+        gym.make("LocalDesktop-v0", max_steps=0)
+    with pytest.raises(Exception, match="observation.width|width"):
+        gym.make("LocalDesktop-v0", observation={"width": "wide"})
+    with pytest.raises(Exception, match="Extra inputs"):
+        gym.make("LocalDesktop-v0", sever_url="http://x")
+
+
+def test_waa_with_nothing_listening_says_what_to_start(monkeypatch):
+    from .support.fault_server import refused_url
+
+    monkeypatch.setenv("ARENA_SERVER_URL", refused_url())
+    monkeypatch.setenv("ARENA_EVALUATE_URL", refused_url())
+    env = gym.make("WAA-v0", tasks={"ids": ["x"]})
+    with pytest.raises(Exception, match="nothing answers at .*arena-bridge tunnel"):
+        env.reset()
+    env.close()
+
+
+def test_gymnasium_check_env(local_env):
+    from gymnasium.utils.env_checker import check_env
+
+    env = local_env(tasks={"ids": ["click-blue"]}, max_steps=3)
+    check_env(env.unwrapped, skip_render_check=False)
+
+
+def test_sb3_check_env_and_a_few_hundred_ppo_steps(local_env):
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.env_checker import check_env
+
+    env = sb3_env(local_env(tasks={"ids": ["click-blue"]}, max_steps=16,
+                            settle={"timeout_s": 0.2, "stable_ms": 30}), size=(64, 48))
+    check_env(env, warn=True)
+    model = PPO("MultiInputPolicy", env, n_steps=64, batch_size=32, n_epochs=1, seed=0, device="cpu")
+    model.learn(total_timesteps=256)
+    assert model.num_timesteps >= 256
+
+
+def test_scripted_agent_solves_a_local_task(local_env):
+    env = local_env(tasks={"ids": ["te-type-hello"]})
+    obs, info = env.reset(seed=1)
+    assert info["task_id"] == "te-type-hello" and obs["instruction"].startswith("Type 'Hello, arena!'")
+    obs, reward, terminated, truncated, info = env.step({"action_type": "TYPING", "text": "Hello, arena!"})
+    assert (reward, terminated, truncated) == (0.0, False, False)
+    obs, reward, terminated, truncated, info = env.step({"action_type": "DONE"})
+    assert (reward, terminated, truncated) == (1.0, True, False)
+    assert info["reward_valid"] and info["score"] == 1.0 and info["eval"]["details"][0]["metric"] == "compare_text_file"
+    # The same task, answered FAIL, scores 0 (WAA's rule for feasible tasks).
+    env.reset(options={"task_id": "te-type-hello"})
+    _, reward, terminated, _, _ = env.step("FAIL")
+    assert reward == 0.0 and terminated
+
+
+def test_pyautogui_face_with_the_oracle(local_env):
+    env = local_env(tasks={"ids": ["click-red"]}, action_face="pyautogui")
+    task = env.unwrapped.catalog.get("click-red")
+    env.reset()
+    reward = None
+    for code in task.oracle:
+        _, reward, terminated, truncated, info = env.step(code)
+    assert reward == 1.0 and terminated
+
+
+def test_invalid_actions_are_reported_not_executed(local_env):
+    env = local_env(tasks={"ids": ["click-blue"]}, max_steps=4)
+    env.reset()
+    obs, reward, terminated, truncated, info = env.step({"action_type": "PRESS", "key": "hyperjump"})
+    assert "unknown key 'hyperjump'" in info["invalid_action"] and "invalid action" in obs["last_action_error"]
+    obs, *_, info = env.step('{"action_type": "CLICK", "x": "left"}')
+    assert "x" in info["invalid_action"]
+    _, _, _, truncated, info = env.step({"action_type": "TELEPORT"})
+    assert "action types" in info["invalid_action"]
+    _, _, terminated, truncated, info = env.step({"action_type": "WAIT"})
+    assert truncated and not terminated and "score" in info  # the step limit ends and scores the episode
+
+
+def test_random_agent_runs_50_steps(local_env):
+    env = sb3_env(local_env(tasks={"domains": ["pixels", "terminal"]}, max_steps=10), size=(32, 20))
+    env.action_space.seed(0)
+    env.reset(seed=0)
+    for _ in range(50):
+        _, reward, terminated, truncated, info = env.step(env.action_space.sample())
+        assert info.get("infra_error") is None, info
+        if terminated or truncated:
+            env.reset()
+
+
+def test_killed_server_truncates_then_reset_recovers(local_env):
+    env = local_env(tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
+    obs, info = env.reset()
+    good = obs["screenshot"].copy()
+    arena = env.unwrapped.backend.arena
+    arena.kill_server()
+    obs, reward, terminated, truncated, info = env.step({"action_type": "CLICK", "x": 5, "y": 5})
+    assert truncated and not terminated and reward == 0.0
+    assert info["reward_valid"] is False and "Unreachable" in info["infra_error"]
+    assert np.array_equal(obs["screenshot"], good)  # the last good observation
+    arena.restart_server()
+    obs, info = env.reset()
+    assert "infra_error" not in info
+    _, _, _, truncated, info = env.step({"action_type": "WAIT"})
+    assert not truncated and info["reward_valid"]
+
+
+def test_vector_env_over_three_arenas_returns_three_screens(desktop_programs):
+    envs = gym.make_vec("LocalDesktop-v0", num_envs=3, vectorization_mode="vector_entry_point",
+                        tasks={"ids": ["te-type-hello"]}, **FAST, **SMALL)
+    try:
+        obs, infos = envs.reset(seed=0)
+        assert obs["screenshot"].shape == (3, 200, 320, 3)
+        assert list(obs["instruction"]) == [obs["instruction"][0]] * 3
+        texts = [{"action_type": "TYPING", "text": t * 40} for t in ("a", "W", "#")]
+        obs, rewards, terms, truncs, infos = envs.step(texts)
+        assert not any(truncs)
+        shots = obs["screenshot"]
+        assert not np.array_equal(shots[0], shots[1]) and not np.array_equal(shots[1], shots[2])
+        assert not np.array_equal(shots[0], shots[2])
+    finally:
+        envs.close()
+
+
+def _stalling_vm(tmp_path):
+    """A server that answers reads but never answers an action; and a task that needs no setup."""
+    task_dir = tmp_path / "examples" / "demo"
+    task_dir.mkdir(parents=True)
+    (task_dir / "noop.json").write_text(json.dumps(
+        {"id": "noop", "instruction": "do nothing", "config": [], "evaluator": {"func": "infeasible"}}))
+    srv = FaultServer({
+        ("GET", "/probe"): respond("200 OK", b'{"status": "Probe successful"}', "application/json"),
+        ("GET", "/screenshot"): respond("200 OK", png_bytes((320, 200)), "image/png"),
+        ("POST", "/setup/close_all"): respond("200 OK", b"All windows closed successfully.", "text/html"),
+    })
+    srv.routes[("POST", "/execute_windows")] = stall(srv.release)
+    return srv, str(tmp_path)
+
+
+def test_stalled_vm_does_not_hold_the_others_past_its_timeout(desktop_programs, tmp_path):
+    srv, tasks = _stalling_vm(tmp_path)
+    with srv:
+        envs = gym.make_vec("LocalDesktop-v0", num_envs=3, vectorization_mode="vector_entry_point",
+                            server_urls=[srv.url, None, None], tasks={"folder": tasks},
+                            timeouts={"step": 3, "action": 3}, platform="linux", **FAST, **SMALL)
+        try:
+            envs.reset(seed=0)
+            start = time.monotonic()
+            _, _, terms, truncs, infos = envs.step([{"action_type": "CLICK", "x": 1, "y": 1}] * 3)
+            elapsed = time.monotonic() - start
+            assert truncs[0] and "DeliveryUncertain" in infos["infra_error"][0]
+            assert not truncs[1] and not truncs[2]
+            assert elapsed < 3 * 3 + 10, f"a stalled VM held the batch for {elapsed:.1f} s"
+        finally:
+            envs.close()
+        assert srv.hits[("POST", "/execute_windows")] == 1  # never re-sent
+
+
+def test_stock_protocol_server_with_no_extension(tmp_path):
+    task_dir = tmp_path / "examples" / "notes"
+    task_dir.mkdir(parents=True)
+    (task_dir / "say-hello.json").write_text(json.dumps({
+        "id": "say-hello", "instruction": "Type hello", "config": [],
+        "evaluator": {"func": "exact_match",
+                      "result": {"type": "is_file_saved_desktop", "filename": "out.txt", "textcontent": "hello"},
+                      "expected": {"type": "rule", "rules": {"expected": "true"}}}}))
+    with StockWAAServer() as vm:
+        env = gym.make("WAA-v0", server_url=vm.url, evaluate_url=None, dialect="waa", tasks={"folder": str(tmp_path)},
+                       settle={"timeout_s": 0}, observation={"width": 512, "height": 384})
+        try:
+            obs, info = env.reset(seed=0)
+            assert obs["screenshot"].shape == (384, 512, 3)
+            before = dict(vm.hits)
+            env.step({"action_type": "CLICK", "x": 256, "y": 192})
+            step_calls = {k: v - before.get(k, 0) for k, v in vm.hits.items() if v - before.get(k, 0)}
+            assert step_calls == {"POST /execute_windows": 1, "GET /screenshot": 1}  # two stock round trips
+            env.step({"action_type": "TYPING", "text": "hello"})
+            _, reward, terminated, _, info = env.step("DONE")
+            assert reward == 1.0 and terminated
+        finally:
+            env.close()
+        assert not any("/arena/step" in k for k in vm.hits)
+        assert vm.hits["GET /arena/capabilities"] <= 1
+        # Coordinates were scaled from the 512x384 observation to the 1024x768 screen.
+        assert vm.screen.image.getpixel((512, 384)) == (255, 0, 0)
