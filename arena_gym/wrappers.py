@@ -155,7 +155,7 @@ class RecordEpisodes(gym.Wrapper):
         task = info.get("task_id") or "task"
         self._dir = self.out_dir / f"{self.episode:04d}-{task}"
         self._dir.mkdir(parents=True, exist_ok=True)
-        self._log = open(self._dir / "steps.jsonl", "w")
+        self._log = open(self._dir / "steps.jsonl", "w")  # noqa: SIM115 - open for the whole episode
         self._step = 0
         instruction = obs.get("instruction", "") if isinstance(obs, dict) else ""
         self._write({"event": "reset", "task_id": task, "instruction": instruction, "info": info}, obs)
