@@ -7,6 +7,7 @@ and nothing is left behind to go stale. TCP_NODELAY is set on both legs.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import socket
 import threading
@@ -28,10 +29,8 @@ def _pump(src: socket.socket, dst: socket.socket) -> None:
     except OSError:
         pass
     finally:
-        try:
+        with contextlib.suppress(OSError):
             dst.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
 
 class RelayBridge(Bridge):
@@ -94,10 +93,8 @@ class RelayBridge(Bridge):
 
     def stop(self) -> None:
         if self._listener is not None:
-            try:
+            with contextlib.suppress(OSError):
                 self._listener.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             self._listener.close()
             self._listener = None
         if self._thread is not None:
@@ -106,7 +103,5 @@ class RelayBridge(Bridge):
         with self._lock:
             conns = list(self._conns)
         for conn in conns:
-            try:
+            with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass

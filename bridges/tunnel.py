@@ -10,6 +10,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import socket
@@ -291,10 +292,8 @@ class SSHTunnel:
             except OSError:
                 pass
             finally:
-                try:
+                with contextlib.suppress(OSError):
                     local.shutdown(socket.SHUT_WR)
-                except OSError:
-                    pass
 
         thread = threading.Thread(target=back, daemon=True)
         thread.start()
@@ -333,10 +332,8 @@ class SSHTunnel:
     def stop(self) -> None:
         self._stop.set()
         for sock, _ in self._listeners:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
         self._listeners = []
         self._drop("stopped")
 
