@@ -244,10 +244,9 @@ class SSHTunnel:
         answered = threading.Event()
 
         def ask() -> None:
-            try:
+            # A dead transport raises: the outer loop reconnects.
+            with contextlib.suppress(Exception):
                 transport.global_request("keepalive@openssh.com", wait=True)
-            except Exception:  # a dead transport: the outer loop reconnects
-                pass
             answered.set()
 
         start = time.monotonic()
