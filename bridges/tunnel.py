@@ -25,6 +25,10 @@ import paramiko
 log = logging.getLogger(__name__)
 
 
+# What a channel raises once its transport is gone: paramiko says EOFError or SSHException, sockets OSError.
+CHANNEL_GONE = (OSError, EOFError, paramiko.SSHException)
+
+
 class TunnelError(RuntimeError):
     """A tunnel problem that retrying will not fix (host key, authentication, bad config)."""
 
@@ -276,7 +280,7 @@ class SSHTunnel:
             assert transport is not None
             chan = transport.open_channel("direct-tcpip", (fwd.remote_host, fwd.remote_port), peer,
                                           timeout=self.config.connect_timeout_s)
-        except (paramiko.SSHException, OSError, AssertionError, EOFError) as exc:
+        except (*CHANNEL_GONE, AssertionError) as exc:
             self._note(f"forward {fwd.local_port} -> {fwd.remote_host}:{fwd.remote_port} failed: {exc}")
             local.close()
             return
@@ -288,7 +292,7 @@ class SSHTunnel:
                     if not data:
                         break
                     local.sendall(data)
-            except OSError:
+            except CHANNEL_GONE:
                 pass
             finally:
                 with contextlib.suppress(OSError):
@@ -302,10 +306,11 @@ class SSHTunnel:
                 if not data:
                     break
                 chan.sendall(data)
-        except OSError:
+        except CHANNEL_GONE:
             pass
         finally:
-            chan.shutdown_write()
+            with contextlib.suppress(*CHANNEL_GONE):  # the transport may already be dead
+                chan.shutdown_write()
         thread.join()
         chan.close()
         local.close()
