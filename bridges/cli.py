@@ -155,6 +155,28 @@ def cmd_stop(args: argparse.Namespace) -> int:
     return 0
 
 
+def _tunnel_hops(state_dir: Path) -> list[tuple[str, bool, str, str]]:
+    """One line per tunnel that `arena-bridge tunnel` runs: is its process there, is it connected."""
+    hops = []
+    for path in sorted(state_dir.glob("tunnel-*.json")) if state_dir.is_dir() else []:
+        try:
+            info = json.loads(path.read_text())
+        except (OSError, ValueError):
+            continue
+        hop = f"tunnel to {info.get('host')}:{info.get('port')} ({', '.join(info.get('forwards', []))})"
+        if not _alive(int(info.get("pid", 0))):
+            hops.append((hop, False, f"its process {info.get('pid')} is gone",
+                         f"start it again: arena-bridge tunnel USER@{info.get('host')} -L ..."))
+        elif not info.get("connected"):
+            last = (info.get("events") or [{}])[-1].get("what", "no events")
+            hops.append((hop, False, f"not connected, reconnecting with backoff (last: {last})",
+                         "check that the VM host is up and its sshd answers (ssh -p PORT USER@HOST)"))
+        else:
+            hops.append((hop, True, f"connected, watchdog {info.get('last_watchdog_ms')} ms, "
+                                    f"{info.get('reconnects', 0)} reconnects", ""))
+    return hops
+
+
 def cmd_doctor(args: argparse.Namespace) -> int:
     failures = 0
 
@@ -163,6 +185,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
         failures += 0 if ok else 1
         print(f"{'OK  ' if ok else 'FAIL'} {hop}: {detail}" + (f"\n     -> {fix}" if fix and not ok else ""))
 
+    for hop, ok, detail, fix in _tunnel_hops(args.state_dir):
+        line(ok, hop, detail, fix)
     for name, url, fix in (
         ("VM server", args.server_url, "start the VM (or its tunnel: arena-bridge tunnel user@host -L 5000 -L 5051)"),
         ("evaluate server", args.evaluate_url,
