@@ -203,6 +203,49 @@ def test_activate_window_not_found_is_404(http):
     assert r.status_code == 404 and "not found" in r.text
 
 
+def _note_windows(arena, name: str) -> list[tuple[str, int]]:
+    out = subprocess.run(["wmctrl", "-lp"], env=arena.env, capture_output=True, text=True, check=True).stdout
+    return [(line.split()[0], int(line.split()[2])) for line in out.splitlines() if name in line]
+
+
+def test_close_all_waits_until_single_instance_apps_are_gone(desktop_programs):
+    """mousepad is single-instance: an ``open`` handed to an old instance that is still closing dies
+    with it. close_all must return only once the old program is gone, so the next open gets a window."""
+    from arena_gym.arena import LocalArena
+
+    with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
+        note = arena.home / "Documents" / "again.txt"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text("")
+        seen: set[int] = set()
+        for _ in range(3):
+            assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
+            ((_, pid),) = _note_windows(arena, "again.txt")  # exactly one window, from a new program
+            assert pid not in seen and os.path.exists(f"/proc/{pid}")
+            seen.add(pid)
+            assert http.post("/setup/close_all", json={}).status_code == 200
+            assert _note_windows(arena, "again.txt") == []
+            assert not os.path.exists(f"/proc/{pid}") or b") Z" in Path(f"/proc/{pid}/stat").read_bytes()
+
+
+def test_close_all_ends_a_program_that_asks_instead_of_closing(desktop_programs):
+    from arena_gym.arena import LocalArena
+
+    with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
+        note = arena.home / "Documents" / "dirty.txt"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text("")
+        assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
+        ((_, pid),) = _note_windows(arena, "dirty.txt")
+        http.post("/setup/activate_window", json={"window_name": "dirty.txt"})
+        code = "import pyautogui; pyautogui.write('unsaved')"
+        assert http.post("/execute_windows", json={"command": code}).status_code == 200
+        wait_for(lambda: any(t.startswith("*") for t in window_titles(arena)), what="the editor marks a change")
+        assert http.post("/setup/close_all", json={}).status_code == 200
+        assert not os.path.exists(f"/proc/{pid}") or b") Z" in Path(f"/proc/{pid}/stat").read_bytes()
+        assert [t for t in window_titles(arena) if t] == []
+
+
 def _serve(token: str | None, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     argv = [sys.executable, "-m", "arena_gym.server", "--port", "0"]
     if token:

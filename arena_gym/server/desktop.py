@@ -7,10 +7,12 @@ we build.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import shlex
 import shutil
+import signal
 import subprocess
 import threading
 import time
@@ -19,12 +21,13 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
+# --norestore: a LibreOffice ended by a reset must not greet the next task with a recovery dialog.
+CALC, WRITER, IMPRESS = (["libreoffice", f"--{app}", "--norestore"] for app in ("calc", "writer", "impress"))
 # Files a Linux desktop opens with a known program (``/setup/open_file``); the rest go to xdg-open.
 OPENERS: dict[str, list[str]] = {
     ".txt": ["mousepad"], ".md": ["mousepad"], ".py": ["mousepad"], ".json": ["mousepad"], ".log": ["mousepad"],
-    ".csv": ["libreoffice", "--calc"], ".xlsx": ["libreoffice", "--calc"], ".xls": ["libreoffice", "--calc"],
-    ".ods": ["libreoffice", "--calc"], ".docx": ["libreoffice", "--writer"], ".doc": ["libreoffice", "--writer"],
-    ".odt": ["libreoffice", "--writer"], ".pptx": ["libreoffice", "--impress"], ".odp": ["libreoffice", "--impress"],
+    ".csv": CALC, ".xlsx": CALC, ".xls": CALC, ".ods": CALC, ".docx": WRITER, ".doc": WRITER, ".odt": WRITER,
+    ".pptx": IMPRESS, ".odp": IMPRESS,
 }
 
 
@@ -42,6 +45,16 @@ class Window:
     desktop: int
     wm_class: str
     title: str
+    pid: int = 0  # _NET_WM_PID; 0 when the program does not say
+
+
+def _running(pid: int) -> bool:
+    """Alive and not a zombie (a zombie's window and sockets are gone already)."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] != b"Z"
+    except (OSError, IndexError):
+        return False
 
 
 def _fold_dashes(text: str) -> str:
@@ -109,18 +122,19 @@ class Desktop:
 
     # ---- windows (wmctrl speaks EWMH to any compliant window manager)
     def windows(self) -> list[Window]:
-        result = run(["wmctrl", "-lx"])
+        result = run(["wmctrl", "-lpx"])
         if result.returncode != 0:
             raise DesktopError(f"wmctrl failed: {result.stderr.strip()}")
         windows = []
         for line in result.stdout.splitlines():
-            parts = line.split(None, 4)
-            if len(parts) < 4:
+            # -lpx prints: id desktop pid class host title
+            parts = line.split(None, 5)
+            if len(parts) < 5:
                 continue
-            wid, desk, wm_class = parts[0], parts[1], parts[2]
-            # -lx prints: id desktop class host title
-            title = parts[4] if len(parts) == 5 else ""
-            windows.append(Window(wid, int(desk) if desk.lstrip("-").isdigit() else -1, wm_class, title))
+            wid, desk, pid, wm_class = parts[:4]
+            title = parts[5] if len(parts) == 6 else ""
+            windows.append(Window(wid, int(desk) if desk.lstrip("-").isdigit() else -1, wm_class, title,
+                                  int(pid) if pid.isdigit() else 0))
         return windows
 
     def find_windows(self, name: str, strict: bool = False, by_class: bool = False) -> list[Window]:
@@ -161,13 +175,42 @@ class Desktop:
         run(["wmctrl", "-i", "-c", found[0].id])
         return found[0]
 
-    def close_all(self) -> int:
-        closed = 0
-        for w in self.windows():
-            if w.desktop >= 0 and w.title:
-                run(["wmctrl", "-i", "-c", w.id])
-                closed += 1
-        return closed
+    def close_all(self, grace_s: float = 5.0) -> int:
+        """Close every application window, then wait until the programs behind them have exited.
+
+        Waiting matters: single-instance programs (mousepad, LibreOffice) hand the next task's ``open`` to
+        a still-running old instance, which then dies with it, and the new window never comes. A program
+        still running after ``grace_s``, or one that answered with a new window (a "save changes?"
+        dialog), is ended: a reset wants a clean desktop, not a question.
+        """
+        targets = [w for w in self.windows() if w.desktop >= 0 and w.title]
+        for w in targets:
+            run(["wmctrl", "-i", "-c", w.id])
+        closed_ids = {w.id for w in targets}
+        pids = {w.pid for w in targets if w.pid > 1 and w.pid != os.getpid()}
+        deadline = time.monotonic() + grace_s
+        while pids and time.monotonic() < deadline:
+            self._reap()
+            pids = {p for p in pids if _running(p)}
+            if any(w.pid in pids and w.id not in closed_ids for w in self.windows()):
+                break  # it asks something instead of closing
+            time.sleep(0.05)
+        self._end(pids)
+        return len(targets)
+
+    def _end(self, pids: set[int]) -> None:
+        for sig, wait_s in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
+            pids = {p for p in pids if _running(p)}
+            if not pids:
+                return
+            log.info("ending programs that did not close: %s (%s)", sorted(pids), sig.name)
+            for pid in pids:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, sig)
+            deadline = time.monotonic() + wait_s
+            while any(_running(p) for p in pids) and time.monotonic() < deadline:
+                self._reap()
+                time.sleep(0.05)
 
     def active_window(self) -> tuple[str, list[int]]:
         """Title and [x0, y0, x1, y1] of the focused window; ('', []) when none."""
