@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
@@ -168,17 +169,14 @@ def test_vector_env_over_three_arenas_returns_three_screens(desktop_programs):
 
 def _stalling_vm(tmp_path):
     """A server that answers reads but never answers an action; and a task that needs no setup."""
-    task_dir = tmp_path / "examples" / "demo"
-    task_dir.mkdir(parents=True)
-    (task_dir / "noop.json").write_text(json.dumps(
-        {"id": "noop", "instruction": "do nothing", "config": [], "evaluator": {"func": "infeasible"}}))
+    tasks = _noop_task_folder(tmp_path)
     srv = FaultServer({
         ("GET", "/probe"): respond("200 OK", b'{"status": "Probe successful"}', "application/json"),
         ("GET", "/screenshot"): respond("200 OK", png_bytes((320, 200)), "image/png"),
         ("POST", "/setup/close_all"): respond("200 OK", b"All windows closed successfully.", "text/html"),
     })
     srv.routes[("POST", "/execute_windows")] = stall(srv.release)
-    return srv, str(tmp_path)
+    return srv, tasks
 
 
 def test_stalled_vm_does_not_hold_the_others_past_its_timeout(desktop_programs, tmp_path):
@@ -227,3 +225,55 @@ def test_stock_protocol_server_with_no_extension(tmp_path):
         assert vm.hits["GET /arena/capabilities"] <= 1
         # Coordinates were scaled from the 512x384 observation to the 1024x768 screen.
         assert vm.screen.image.getpixel((512, 384)) == (255, 0, 0)
+
+
+def _pool_file(tmp_path, vms):
+    import yaml
+
+    path = tmp_path / "pool.yaml"
+    path.write_text(yaml.safe_dump({"vms": vms}))
+    return str(path)
+
+
+def _noop_task_folder(tmp_path):
+    task_dir = tmp_path / "examples" / "demo"
+    task_dir.mkdir(parents=True)
+    (task_dir / "noop.json").write_text(json.dumps(
+        {"id": "noop", "instruction": "do nothing", "config": [], "evaluator": {"func": "infeasible"}}))
+    return str(tmp_path)
+
+
+def test_pool_file_gives_each_sub_env_its_own_vm(tmp_path):
+    tasks = _noop_task_folder(tmp_path)
+    with StockWAAServer() as vm1, StockWAAServer() as vm2:
+        pool = _pool_file(tmp_path, [{"name": "a", "server_url": vm1.url}, {"name": "b", "server_url": vm2.url}])
+        envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", pool=pool, mode="sync",
+                            evaluate_url=None, dialect="waa", tasks={"folder": tasks}, settle={"timeout_s": 0},
+                            observation={"width": 64, "height": 48})
+        try:
+            envs.reset(seed=0)
+            envs.step([{"action_type": "CLICK", "x": 1, "y": 1}, {"action_type": "WAIT"}])
+        finally:
+            envs.close()
+        # Sub-env 0 clicked on VM 1; sub-env 1 only waited on VM 2.
+        assert vm1.hits["POST /execute_windows"] == 1 and vm2.hits["POST /execute_windows"] == 0
+        assert vm1.hits["GET /screenshot"] >= 2 and vm2.hits["GET /screenshot"] >= 2
+
+
+def test_pool_tunnels_reach_their_own_sub_env_and_bad_pools_are_named(tmp_path):
+    tunnel = {"host": "vm-host-b", "user": "ops", "forwards": ["6000:localhost:5000"]}
+    pool = _pool_file(tmp_path, [{"name": "a", "server_url": "http://127.0.0.1:5000"},
+                                 {"name": "b", "server_url": "http://127.0.0.1:6000", "tunnel": tunnel}])
+    envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", pool=pool, mode="sync")
+    try:  # the constructor does no network I/O, so nothing connects here
+        configs = [env.unwrapped.config for env in envs.envs]
+        assert configs[0].tunnel is None and configs[1].tunnel == tunnel
+        assert [c.server_url for c in configs] == ["http://127.0.0.1:5000", "http://127.0.0.1:6000"]
+    finally:
+        envs.close()
+    bad = _pool_file(tmp_path, [{"name": "a", "url": "http://127.0.0.1:5000"}])
+    with pytest.raises(ValueError, match=r"pool.yaml: vms.0.server_url: Field required"):
+        gym.make_vec("WAA-v0", num_envs=1, vectorization_mode="vector_entry_point", pool=bad)
+    from arena_gym.envs.pool import load_pool
+
+    assert [vm.name for vm in load_pool(Path(__file__).parents[1] / "configs" / "pool.example.yaml")] == ["waa-1", "waa-2"]

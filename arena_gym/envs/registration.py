@@ -35,14 +35,16 @@ def make_local(**kwargs: Any) -> DesktopEnv:
 def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str] | None = None,
             pool: str | None = None, mode: str = "async", **kwargs: Any) -> gym.vector.VectorEnv:
     """``num_envs`` sub-envs, sub-env i on ``server_urls[i]`` (and ``evaluate_urls[i]``), or on the VMs of a
-    pool file (configs/*.yaml). ``mode``: "async" (a process per sub-env; one stalled VM only holds its own
+    pool file (configs/*.yaml, each VM optionally with its own SSH tunnel). ``mode``: "async" (a process per sub-env; one stalled VM only holds its own
     slot until its timeout) or "sync"."""
+    tunnels: list[dict | None] | None = None
     if pool is not None:
         from .pool import load_pool
 
         vms = load_pool(pool)
         server_urls = server_urls or [vm.server_url for vm in vms]
         evaluate_urls = evaluate_urls or [vm.evaluate_url for vm in vms]
+        tunnels = [vm.tunnel for vm in vms]
     if server_urls is not None and len(server_urls) < num_envs:
         raise ValueError(f"num_envs={num_envs} but only {len(server_urls)} server_urls: give one VM per sub-env")
     if evaluate_urls is not None and server_urls is not None and len(evaluate_urls) < num_envs:
@@ -55,6 +57,8 @@ def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, eval
                 per["server_url"] = server_urls[i]
                 if evaluate_urls is not None:
                     per["evaluate_url"] = evaluate_urls[i]
+            if tunnels is not None and i < len(tunnels) and tunnels[i] is not None:
+                per["tunnel"] = tunnels[i]  # each VM's own tunnel, over the shared kwargs
             return make(**per)
 
         return build
