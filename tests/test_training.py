@@ -1,0 +1,72 @@
+"""The reference trainers: grouped rollouts for LLM policies and SB3 PPO, on a real local arena."""
+
+from __future__ import annotations
+
+import json
+
+import gymnasium as gym
+import pytest
+
+import arena_gym  # noqa: F401 - registers the ids
+from training import ppo_local
+from training.rollouts import Episode, collect_groups, group_advantages
+
+FAST = {"settle": {"timeout_s": 0.5, "stable_ms": 60}, "reset_settle": {"timeout_s": 10, "stable_ms": 300},
+        "observation": {"width": 320, "height": 200}}
+
+
+class AlternatingTypist:
+    """Types the right answer on even episodes and a wrong one on odd episodes, then says DONE."""
+
+    def __init__(self) -> None:
+        self.episode = -1
+        self.typed = False
+
+    def reset(self, task_id: str) -> None:
+        self.episode += 1
+        self.typed = False
+
+    def __call__(self, obs, info):
+        if self.typed:
+            return {"action_type": "DONE"}
+        self.typed = True
+        return {"action_type": "TYPING", "text": "Hello, arena!" if self.episode % 2 == 0 else "nope"}
+
+
+def test_groups_score_each_episode_and_rank_them_within_the_group(desktop_programs, tmp_path):
+    env = gym.make("LocalDesktop-v0", tasks={"ids": ["te-type-hello"]}, **FAST)
+    try:
+        out = tmp_path / "groups.jsonl"
+        (group,) = collect_groups(env, AlternatingTypist(), ["te-type-hello"], group_size=3, out=out)
+    finally:
+        env.close()
+    assert [e.reward for e in group.episodes] == [1.0, 0.0, 1.0]
+    assert all(e.reward_valid and e.steps == 2 for e in group.episodes)
+    good, bad, _ = group.episodes
+    assert good.advantage > 0 > bad.advantage
+    assert group.mean_reward == pytest.approx(2 / 3)
+    record = json.loads(out.read_text())
+    assert record["task_id"] == "te-type-hello" and len(record["episodes"]) == 3
+
+
+def test_infrastructure_failures_are_left_out_of_the_group_baseline():
+    episodes = [Episode("t", "i", reward=1.0), Episode("t", "i", reward=0.0),
+                Episode("t", "i", reward=0.0, reward_valid=False, infra_error="Unreachable: VM gone")]
+    group_advantages(episodes)
+    assert episodes[2].advantage is None
+    assert episodes[0].advantage == pytest.approx(1.0, abs=1e-4) and episodes[1].advantage == pytest.approx(-1.0, abs=1e-4)
+    lone = [Episode("t", "i", reward=1.0), Episode("t", "i", reward_valid=False)]
+    group_advantages(lone)
+    assert lone[0].advantage is None  # one valid episode is no baseline
+
+
+def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, capsys):
+    out = tmp_path / "ppo"
+    rc = ppo_local.main(["--timesteps", "64", "--n-steps", "32", "--eval-episodes", "2", "--tasks", "click-red",
+                         "--out", str(out)])
+    assert rc == 0
+    result = json.loads((out / "result.json").read_text())
+    assert result["timesteps"] >= 64 and result["episodes"] == 2 and result["train_infra_episodes"] == 0
+    assert 0.0 <= result["mean_score"] <= 1.0
+    assert (out / "model.zip").is_file()
+    assert json.loads(capsys.readouterr().out) == result
