@@ -94,7 +94,8 @@ def run(args: argparse.Namespace) -> int:
                 results_file.write(json.dumps(result) + "\n")
                 results_file.flush()
                 note = f"  infra: {result['infra_error']}" if result["infra_error"] else ""
-                print(f"[{n + 1}/{episodes}] {result['task_id']:<24} reward {result['reward']:.2f}  "
+                counter = f"[{n + 1}/{episodes}]"
+                print(f"{counter:>{2 * len(str(episodes)) + 3}} {result['task_id']:<24} reward {result['reward']:.2f}  "
                       f"steps {result['steps']:>2}  {result['seconds']:5.1f}s{note}", flush=True)
     except KeyboardInterrupt:
         print("interrupted; what ran is recorded.", file=sys.stderr)
