@@ -246,6 +246,34 @@ def test_close_all_ends_a_program_that_asks_instead_of_closing(desktop_programs)
         assert [t for t in window_titles(arena) if t] == []
 
 
+def test_accessibility_tree_reads_a_real_app(desktop_programs):
+    """GET /accessibility (the stock WAA call) returns AT-SPI's tree: the editor's frame by its title and
+    the document's text, read from the app itself."""
+    pytest.importorskip("pyatspi", reason="AT-SPI's Python bindings come from Debian (scripts/setup.sh)")
+    import xml.etree.ElementTree as ET
+
+    from arena_gym.arena import LocalArena
+
+    with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
+        note = arena.home / "Documents" / "a11y.txt"
+        note.parent.mkdir(parents=True, exist_ok=True)
+        note.write_text("read me through AT-SPI")
+        assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
+
+        def tree() -> ET.Element | None:
+            r = http.get("/accessibility", params={"backend": "uia"})
+            assert r.status_code == 200
+            root = ET.fromstring(r.json()["AT"])
+            frames = [e for e in root.iter() if "a11y.txt" in e.get("name", "")]
+            texts = [e for e in root.iter() if (e.text or "").startswith("read me through AT-SPI")]
+            return root if frames and texts else None
+
+        root = wait_for(tree, timeout=30, interval=0.5, what="the editor in the accessibility tree")
+        assert root.tag == "desktop-frame"
+        frame = next(e for e in root.iter() if "a11y.txt" in e.get("name", ""))
+        assert frame.get("{uri:deskat:component.at-spi.gnome.org}size")  # geometry, as clients use it
+
+
 def _serve(token: str | None, env: dict[str, str]) -> tuple[subprocess.Popen[bytes], str]:
     argv = [sys.executable, "-m", "arena_gym.server", "--port", "0"]
     if token:

@@ -1,8 +1,9 @@
 """The accessibility tree, in the XML shape WAA and OSWorld clients parse.
 
-Linux exposes it through AT-SPI (``pyatspi``, a system package that needs a D-Bus session and the
-AT-SPI bus). Where it is not importable the tree is empty but well-formed, so clients that ask for
-it keep working.
+Linux exposes it through AT-SPI (``pyatspi``, Debian's python3-pyatspi; ``scripts/setup.sh`` makes it
+importable in the virtualenv). It needs a D-Bus session with AT-SPI enabled, which the local arena
+starts. Where it is not importable the tree is empty but well-formed, so clients that ask for it keep
+working.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ NAMESPACES = {
 }
 MAX_DEPTH = 50
 MAX_CHILDREN = 2048
+# Per AT-SPI call (ms): D-Bus's own default of 25 s lets one hung app stall the whole walk.
+CALL_TIMEOUT_MS = 2000
 
 for _prefix, _uri in NAMESPACES.items():
     ET.register_namespace(_prefix, _uri)
@@ -30,13 +33,19 @@ def _tag(role: str) -> str:
     return cleaned if cleaned[0].isalpha() else f"n-{cleaned}"
 
 
+def _state_name(state) -> str:  # noqa: ANN001 - an Atspi.StateType
+    """``ATSPI_STATE_MULTI_LINE`` -> ``multi_line``, the attribute names OSWorld's clients read."""
+    name = getattr(state, "value_name", None) or str(state)
+    return _tag(name.removeprefix("ATSPI_STATE_").lower()).replace("-", "_")
+
+
 def _node(acc, depth: int) -> ET.Element:  # noqa: ANN001 - a pyatspi Accessible
     elem = ET.Element(_tag(acc.getRoleName()))
     if acc.name:
         elem.set("name", acc.name)
     states = acc.getState().getStates()
     for state in states:
-        elem.set(f"{{{NAMESPACES['st']}}}{str(state).split('_', 1)[-1].lower()}", "true")
+        elem.set(f"{{{NAMESPACES['st']}}}{_state_name(state)}", "true")
     try:
         comp = acc.queryComponent()
         x, y = comp.getPosition(0)
@@ -67,6 +76,7 @@ def accessibility_tree() -> str:
     except ImportError:
         return ET.tostring(root, encoding="unicode")
     try:
+        pyatspi.setTimeout(CALL_TIMEOUT_MS, 4 * CALL_TIMEOUT_MS)
         desktop = pyatspi.Registry.getDesktop(0)
         for i in range(min(desktop.childCount, MAX_CHILDREN)):
             app = desktop.getChildAtIndex(i)
