@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  xvfb x11-utils x11-xserver-utils xdotool wmctrl openbox xterm xclip mousepad dbus-x11
+  xvfb x11-utils x11-xserver-utils xdotool wmctrl openbox xterm xclip mousepad dbus-x11 dbus libglib2.0-bin
+  at-spi2-core libatk-adaptor python3-pyatspi
   libreoffice-calc libreoffice-gtk3
   fonts-dejavu-core socat openssh-server iproute2 procps psmisc
 )
@@ -41,4 +42,20 @@ if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
   echo "setup: installing arena-gym into .venv"
   .venv/bin/pip install -q -e ".[server,evaluate,media,training,dev]"
   touch "$stamp"
+fi
+
+# The accessibility tree comes from AT-SPI, whose Python bindings (pyatspi, gi) only Debian ships. Expose
+# those two packages, and nothing else of the system's, to the virtualenv when its Python has the
+# system's ABI (same major.minor); otherwise the desktop server serves an empty tree.
+system_packages=/usr/lib/python3/dist-packages
+venv_abi=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+system_abi=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
+site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+if [[ $venv_abi == "$system_abi" && -d $system_packages/pyatspi && -d $system_packages/gi ]]; then
+  mkdir -p .venv/system-atspi
+  ln -sfn "$system_packages/pyatspi" .venv/system-atspi/pyatspi
+  ln -sfn "$system_packages/gi" .venv/system-atspi/gi
+  echo "$PWD/.venv/system-atspi" > "$site/arena-gym-system-atspi.pth"
+elif [[ ! -f $site/arena-gym-system-atspi.pth ]]; then
+  echo "setup: the virtualenv's Python ($venv_abi) is not the system's ($system_abi): no accessibility tree" >&2
 fi

@@ -19,7 +19,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from ..protocol.client import ArenaClient
@@ -113,6 +113,7 @@ class LocalArena:
         home: str | os.PathLike[str] | None = None,
         startup_timeout: float = 30.0,
         keep_workdir: bool = False,
+        accessibility: bool = True,
     ) -> None:
         if wm not in WINDOW_MANAGERS:
             raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
@@ -123,6 +124,8 @@ class LocalArena:
         self.wm, self.host, self.port, self.token = wm, host, port, token
         self.startup_timeout = startup_timeout
         self.keep_workdir = keep_workdir
+        self.accessibility = accessibility
+        self.bus_address: str | None = None
         self._home_arg = Path(home) if home else None
         self.id = uuid.uuid4().hex[:12]
         self.display: str | None = None
@@ -151,7 +154,10 @@ class LocalArena:
         try:
             deadline = time.monotonic() + self.startup_timeout
             self._start_display(deadline)
+            self.bus_address = self._start_session_bus(deadline)
             self.env = self._environment(runtime)
+            if self.accessibility and self.bus_address:
+                self._enable_accessibility()
             self._run_quiet(["xset", "s", "off", "s", "noblank"])  # Xvfb runs without DPMS (-dpms)
             self._spawn(WINDOW_MANAGERS[self.wm])
             _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
@@ -170,34 +176,67 @@ class LocalArena:
             MARKER: self.id, "DISPLAY": self.display or "", "HOME": str(self.home),
             "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11",
             "XDG_CONFIG_HOME": str(self.home / ".config"), "XDG_DATA_HOME": str(self.home / ".local/share"),
-            "NO_AT_BRIDGE": "1",
             # Task commands say "python -c 'import pyautogui ...'": make that this interpreter.
             "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
         })
+        if self.bus_address:
+            env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
+        if not (self.accessibility and self.bus_address):
+            env["NO_AT_BRIDGE"] = "1"  # no bus to bridge to: spare GTK apps the attempt and its warnings
         return env
 
+    def _start_session_bus(self, deadline: float) -> str | None:
+        """A D-Bus session bus of the arena's own. Without it apps autolaunch one that outlives the arena,
+        arenas side by side would share one, and AT-SPI (the accessibility tree) has nowhere to live."""
+        if shutil.which("dbus-daemon") is None:
+            log.info("dbus-daemon not installed (apt-get install dbus): no session bus, no accessibility tree")
+            return None
+        _, address = self._start_reporting(
+            lambda fd: ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--print-address={fd}"],
+            "dbus-daemon", deadline)
+        return address
+
+    def _enable_accessibility(self) -> None:
+        """Switch AT-SPI on (org.a11y.Status.IsEnabled), which starts its bus; apps started later join it."""
+        if shutil.which("gdbus") is None:
+            log.info("gdbus not installed (apt-get install libglib2.0-bin): accessibility stays off")
+            return
+        rc = self._run_quiet(["gdbus", "call", "--session", "--dest", "org.a11y.Bus", "--object-path",
+                              "/org/a11y/bus", "--method", "org.freedesktop.DBus.Properties.Set",
+                              "org.a11y.Status", "IsEnabled", "<true>"])
+        if rc != 0:
+            log.info("could not enable AT-SPI (is at-spi2-core installed?): the accessibility tree stays empty")
+
     def _start_display(self, deadline: float) -> None:
-        read_fd, write_fd = os.pipe()
-        env = {**os.environ, MARKER: self.id}
         # -noreset: without it Xvfb resets when its last client leaves, and a client connecting
         # during that reset (the window manager, right after xset) is refused.
-        argv = [
-            "Xvfb", "-displayfd", str(write_fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
+        _, number = self._start_reporting(lambda fd: [
+            "Xvfb", "-displayfd", str(fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
             "-nolisten", "tcp", "-s", "0", "-dpms", "-noreset", "+extension", "XTEST",
-        ]
-        log_path = self._log_path("Xvfb")
+        ], "Xvfb", deadline)
+        self.display = f":{number}"
+
+    def _start_reporting(self, argv_for: Callable[[int], list[str]], name: str,
+                         deadline: float) -> tuple[subprocess.Popen[bytes], str]:
+        """Start a daemon that reports where it listens on a file descriptor; return it and that line."""
+        read_fd, write_fd = os.pipe()
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
+        env[MARKER] = self.id
+        log_path = self._log_path(name)
         try:
             with open(log_path, "wb") as log_file:
                 proc = subprocess.Popen(
-                    argv, pass_fds=(write_fd,), env=env, start_new_session=True,
+                    argv_for(write_fd), pass_fds=(write_fd,), env=env, start_new_session=True,
                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file,
                 )
             self._procs.append(proc)
             os.close(write_fd)
-            number = _read_line(read_fd, deadline, "Xvfb", proc, log_path)
+            write_fd = -1
+            return proc, _read_line(read_fd, deadline, name, proc, log_path)
         finally:
             os.close(read_fd)
-        self.display = f":{number}"
+            if write_fd >= 0:
+                os.close(write_fd)
 
     def _log_path(self, name: str) -> Path:
         assert self.workdir is not None
