@@ -35,8 +35,8 @@ def make_local(**kwargs: Any) -> DesktopEnv:
 def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str] | None = None,
             pool: str | None = None, mode: str = "async", **kwargs: Any) -> gym.vector.VectorEnv:
     """``num_envs`` sub-envs, sub-env i on ``server_urls[i]`` (and ``evaluate_urls[i]``), or on the VMs of a
-    pool file (configs/*.yaml, each VM optionally with its own SSH tunnel). ``mode``: "async" (a process per sub-env; one stalled VM only holds its own
-    slot until its timeout) or "sync"."""
+    pool file (configs/*.yaml, each VM optionally with its own SSH tunnel). ``mode``: "async" (a process per
+    sub-env; one stalled VM only holds its own slot until its timeout) or "sync"."""
     tunnels: list[dict | None] | None = None
     if pool is not None:
         from .pool import load_pool
