@@ -228,6 +228,26 @@ def test_close_all_waits_until_single_instance_apps_are_gone(desktop_programs):
             assert not os.path.exists(f"/proc/{pid}") or b") Z" in Path(f"/proc/{pid}/stat").read_bytes()
 
 
+def test_listing_windows_while_they_come_and_go_never_fails(desktop_programs, monkeypatch):
+    """Windows close while a reset lists them; one that vanishes mid-listing is skipped, not an error."""
+    from arena_gym.arena import LocalArena
+    from arena_gym.server.desktop import Desktop
+
+    with LocalArena(apps=[], size=(640, 480)) as arena:
+        monkeypatch.setenv("DISPLAY", arena.display)
+        desktop = Desktop()
+        churn = subprocess.Popen(["bash", "-c", "for i in $(seq 80); do xterm -e true & sleep 0.02; done; wait"],
+                                 env=arena.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        listings = 0
+        try:
+            while churn.poll() is None or listings < 20:
+                assert all(w.id.startswith("0x") for w in desktop.windows())
+                listings += 1
+        finally:
+            churn.kill()
+            churn.wait()
+
+
 def test_close_all_ends_a_program_that_asks_instead_of_closing(desktop_programs):
     from arena_gym.arena import LocalArena
 
