@@ -15,13 +15,62 @@ from PIL import Image, ImageDraw
 
 from arena_gym.evaluators import get_metric
 from arena_gym.evaluators.metrics.images import ssim
+from tests.support.xlsx import shared_strings
 
 
 def m(name):
     return get_metric(name)
 
 
-def book(path, sheets: dict[str, list[list]], fill: dict | None = None):
+def odt(path, paragraphs, footer: str | None = None):
+    """A real .odt (odfpy). A paragraph is a string or a list of parts: a string, ``("s",)`` (a space
+    element), or ``("span", parts, background)``; ``footer`` puts a paragraph in the page footer."""
+    from odf.opendocument import OpenDocumentText
+    from odf.style import Footer, MasterPage, PageLayout, Style, TextProperties
+    from odf.text import P, S, Span
+
+    doc = OpenDocumentText()
+    styles: dict[str, str] = {}
+
+    def fill(node, parts):
+        for part in parts:
+            if isinstance(part, str):
+                node.addText(part)
+            elif part[0] == "s":
+                node.addElement(S())
+            else:
+                background = part[2] if len(part) > 2 else None
+                attrs = {}
+                if background:
+                    if background not in styles:
+                        name = f"T{len(styles) + 1}"
+                        style = Style(name=name, family="text")
+                        style.addElement(TextProperties(backgroundcolor=background))
+                        doc.automaticstyles.addElement(style)
+                        styles[background] = name
+                    attrs["stylename"] = styles[background]
+                span = Span(**attrs)
+                fill(span, part[1])
+                node.addElement(span)
+
+    for para in paragraphs:
+        p = P()
+        fill(p, [para] if isinstance(para, str) else para)
+        doc.text.addElement(p)
+    if footer is not None:
+        layout = PageLayout(name="pm1")
+        doc.automaticstyles.addElement(layout)
+        page = MasterPage(name="Standard", pagelayoutname=layout)
+        foot = Footer()
+        foot.addElement(P(text=footer))
+        page.addElement(foot)
+        doc.masterstyles.addElement(page)
+    doc.save(str(path))
+    return str(path)
+
+
+def book(path, sheets: dict[str, list[list]], fill: dict | None = None, inline: bool = False):
+    """An .xlsx with text stored as shared strings, as LibreOffice saves it (``inline``: as openpyxl does)."""
     wb = openpyxl.Workbook()
     wb.remove(wb.active)
     for name, rows in sheets.items():
@@ -33,7 +82,7 @@ def book(path, sheets: dict[str, list[list]], fill: dict | None = None):
             wb.worksheets[0][coord].fill = PatternFill("solid", fgColor=color, bgColor=color)
             wb.worksheets[0][coord].font = Font(bold=True, color="FFFFFFFF")
     wb.save(path)
-    return str(path)
+    return str(path) if inline else shared_strings(path)
 
 
 DATA = [["Name", "Score"], ["ann", 1.23456], ["bob", 2]]
@@ -86,6 +135,39 @@ class TestCompareTable:
         assert m("compare_table")(r, None, rules=[wrong]) == 0.0
         regex = {**rule, "props": {"value": {"method": "re.I", "ref": "^total$"}}}
         assert m("compare_table")(r, None, rules=[regex]) == 1.0
+        # WAA reads a cell's value from the sheet's XML and an inline string reads as None there.
+        inline = book(tmp_path / "i.xlsx", {"Sheet2": [["Total", 5]]}, fill={"A1": "FF0000FF"}, inline=True)
+        assert m("compare_table")(inline, None, rules=[rule]) == 0.0
+        assert m("compare_table")(inline, None, rules=[numeric]) == 1.0
+
+    def test_style_counts_conditional_formats_as_waa_does(self, tmp_path):
+        """'Highlight the highest in green' done with a conditional-format rule scores as the static colour."""
+        from openpyxl.formatting.rule import CellIsRule, FormulaRule
+
+        def rates(path, how):
+            wb = openpyxl.Workbook()
+            ws = wb.active
+            ws.append(["Name", "Rate"])
+            for i, v in enumerate([3, 9, 4, 1, 7]):
+                ws.append([f"r{i}", v])
+            green = Font(color="FF00FF00")
+            if how == "static":
+                ws["B3"].font = green
+            elif how == "max":
+                ws.conditional_formatting.add("B2:B6", FormulaRule(formula=["B2=MAX($B$2:$B$6)"], font=green))
+            elif how == "min":
+                ws.conditional_formatting.add("B2:B6", FormulaRule(formula=["B2=MIN($B$2:$B$6)"], font=green))
+            elif how == "cellis":
+                ws.conditional_formatting.add("B2:B6", CellIsRule(operator="equal", formula=["MAX($B$2:$B$6)"],
+                                                                  font=green))
+            wb.save(path)
+            return shared_strings(path)
+
+        gold = rates(tmp_path / "gold.xlsx", "static")
+        rules = [{"type": "sheet_data", "sheet_idx0": 0, "sheet_idx1": "EI0"},
+                 {"type": "style", "sheet_idx0": 0, "sheet_idx1": "EI0", "props": ["font_color"]}]
+        for how, want in (("static", 1.0), ("max", 1.0), ("cellis", 1.0), ("min", 0.0), ("none", 0.0)):
+            assert m("compare_table")(rates(tmp_path / f"{how}.xlsx", how), gold, rules=rules) == want, how
 
     def test_style_rule(self, tmp_path):
         r = book(tmp_path / "r.xlsx", {"S": DATA}, fill={"A1": "FFFFFF00"})
@@ -139,17 +221,27 @@ class TestDocs:
         assert m("compare_docx_files")(a, str(tmp_path / "x.odt")) == 0.0  # mixed types
 
     def test_odt_paragraphs(self, tmp_path):
-        def odt(path, paras):
-            ns = 'xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" ' \
-                 'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"'
-            body = "".join(f"<text:p>{p}</text:p>" for p in paras)
-            with zipfile.ZipFile(path, "w") as z:
-                z.writestr("content.xml", f'<office:document-content {ns}><office:body><office:text>{body}'
-                                          "</office:text></office:body></office:document-content>")
-            return str(path)
-
         assert m("compare_docx_files")(odt(tmp_path / "a.odt", ["x", "y"]), odt(tmp_path / "b.odt", ["x", "y"])) == 1.0
         assert m("compare_docx_files")(odt(tmp_path / "c.odt", ["x"]), odt(tmp_path / "d.odt", ["y"])) == 0.0
+
+    def test_odt_text_after_a_nested_element_in_a_span_counts(self, tmp_path):
+        """``<text:span>Hello <text:s/>world</text:span>``: WAA keeps "world"."""
+        nested = odt(tmp_path / "n.odt", [[("span", ["Hello ", ("s",), "world"])]])
+        plain = odt(tmp_path / "p.odt", ["Hello world"])
+        assert m("compare_docx_files")(nested, plain) == 1.0
+
+    def test_odt_headers_and_footers_are_compared(self, tmp_path):
+        with_footer = odt(tmp_path / "f.odt", ["Body"], footer="Page footer")
+        without = odt(tmp_path / "b.odt", ["Body"])
+        assert m("compare_docx_files")(with_footer, without) == 0.0
+        assert m("compare_docx_files")(with_footer, odt(tmp_path / "g.odt", ["Body"], footer="Page footer")) == 1.0
+
+    def test_check_highlighted_words(self, tmp_path):
+        gold = odt(tmp_path / "gold.odt", ["one two"])
+        clean = odt(tmp_path / "clean.odt", [[("span", ["one two"])]])
+        marked = odt(tmp_path / "marked.odt", [[("span", ["one two"], "#ffff00")]])
+        assert m("check_highlighted_words")(clean, gold) == 1.0
+        assert m("check_highlighted_words")(marked, gold) == 0.0
 
     def test_line_spacing_and_centered(self, tmp_path):
         from docx.enum.text import WD_PARAGRAPH_ALIGNMENT

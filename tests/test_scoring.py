@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from arena_gym.evaluators import EvalContext, EvaluatorError, evaluate, getter, metric
+from arena_gym.evaluators import EvalContext, evaluate, getter, metric
+from arena_gym.evaluators.preflight import scoring_blockers
 from arena_gym.protocol import ArenaClient
 from arena_gym.tasks.loader import parse_task
 
@@ -91,14 +92,77 @@ def test_unreachable_vm_is_infra_not_zero(ctx):
     assert out.score == 0.0 and not out.reward_valid and "vm_file" in out.infra_error
 
 
-def test_unknown_names_are_clear_errors(ctx):
-    with pytest.raises(EvaluatorError, match="unknown metric 'exact_mach'.*exact_match"):
-        evaluate(task({"func": "exact_mach", "result": rule(1)}), ctx, "DONE")
-    with pytest.raises(EvaluatorError, match="unknown getter 'vm_fiel'"):
-        evaluate(task({"func": "exact_match", "result": {"type": "vm_fiel"}}), ctx, "DONE")
+def test_unknown_names_are_unscorable_and_found_before_acting(ctx):
+    typo = task({"func": "exact_mach", "result": rule(1)})
+    out = evaluate(typo, ctx, "DONE")
+    assert not out.reward_valid and out.kind == "unscorable"
+    assert "unknown metric 'exact_mach'" in out.unscorable and "exact_match" in out.unscorable
+    assert any("unknown metric 'exact_mach'" in r for r in scoring_blockers(typo))
+    bad_getter = task({"func": "exact_match", "result": {"type": "vm_fiel"}})
+    assert "unknown getter 'vm_fiel'" in evaluate(bad_getter, ctx, "DONE").unscorable
+    assert any("unknown getter 'vm_fiel'" in r for r in scoring_blockers(bad_getter))
 
 
-def test_metric_that_raises_scores_zero_with_reason(ctx):
+def test_metric_that_raises_on_the_tasks_own_rules_is_unscorable_not_zero(ctx):
     t = task({"func": "compare_table", "result": {"type": "test_value", "value": "/no/such.xlsx"}})
     out = evaluate(t, ctx, "DONE")
-    assert out.score == 0.0 and out.reward_valid
+    assert out.score == 0.0 and not out.reward_valid and "compare_table" in out.unscorable
+
+
+@metric("test_answer")
+def _answer(result, expected=None, **options):
+    if options.get("raise"):
+        raise KeyError("rules")
+    return options["value"]
+
+
+def _listed(conj, *items, getters=None):
+    n = len(items)
+    return task({"func": ["test_answer"] * n, "conj": conj,
+                 "result": getters or [{"type": "test_value", "value": 0}] * n,
+                 "options": [dict(item) for item in items]})
+
+
+def test_or_coerces_a_numeric_string_as_waa_does(ctx):
+    out = evaluate(_listed("or", {"value": "0.0"}, {"value": "1.0"}), ctx, "DONE")
+    assert out.score == 1.0 and out.reward_valid
+    out = evaluate(_listed("and", {"value": "1.0"}, {"value": 0.5}), ctx, "DONE")
+    assert out.score == 0.75 and out.reward_valid
+
+
+def test_a_metric_answering_no_number_is_unscorable(ctx):
+    out = evaluate(_listed("or", {"value": "yes"}), ctx, "DONE")
+    assert not out.reward_valid and "not a number" in out.unscorable
+    single = task({"func": "test_answer", "result": {"type": "test_value", "value": 0}, "options": {"value": None}})
+    assert not evaluate(single, ctx, "DONE").reward_valid
+
+
+def test_or_with_a_first_metric_or_getter_that_raises_has_no_score_as_in_waa(ctx):
+    out = evaluate(_listed("or", {"raise": True}, {"value": 1.0}), ctx, "DONE")
+    assert not out.reward_valid and "test_answer raised" in out.unscorable
+    missing_first = _listed("or", {"value": 1.0}, {"value": 1.0},
+                            getters=[{"type": "test_value", "raise": True}, {"type": "test_value", "value": 0}])
+    out = evaluate(missing_first, ctx, "DONE")
+    assert not out.reward_valid and "test_value" in out.unscorable
+    # A later alternative whose file is missing counts as 0 (WAA would reuse the previous result).
+    missing_later = _listed("or", {"value": 0.5}, {"value": 1.0},
+                            getters=[{"type": "test_value", "value": 0}, {"type": "test_value", "raise": True}])
+    out = evaluate(missing_later, ctx, "DONE")
+    assert out.reward_valid and out.score == 0.5
+
+
+def test_getter_that_needs_another_platform_is_unscorable(ctx):
+    t = task({"func": "exact_match", "result": {"type": "system_timezone"}, "expected": rule("UTC")})
+    out = evaluate(t, ctx, "DONE")
+    assert not out.reward_valid and "needs Windows" in out.unscorable
+    assert any("needs Windows" in r for r in scoring_blockers(t, "linux"))
+    assert scoring_blockers(t, "windows") == []
+
+
+def test_getters_not_built_are_unscorable_on_every_platform(ctx):
+    t = task({"func": "is_expected_tabs", "result": {"type": "open_tabs_info"},
+              "expected": {"type": "rule", "rules": {"type": "url", "urls": []}}})
+    out = evaluate(t, ctx, "DONE")
+    assert not out.reward_valid and "CDP" in out.unscorable
+    for platform in ("linux", "windows", None):
+        assert any("CDP" in r for r in scoring_blockers(t, platform))

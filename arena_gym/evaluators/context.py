@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from ..protocol import ArenaClient, ServerError
+from ..protocol import ArenaClient, ServerError, infra_failure
 from ..tasks.platform import to_linux_path
 from ..tasks.setup import Fetcher
 
 log = logging.getLogger(__name__)
 
 WINDOWS_HOME = "C:\\Users\\Docker"
+T = TypeVar("T")
+
+
+def or_none(read: Callable[..., T], *args: Any) -> T | None:
+    """``read(*args)``, or None when the VM answers that it has no such thing (WAA's getters'
+    convention). A refused token or a broken server is not "no such thing": that raises."""
+    try:
+        return read(*args)
+    except ServerError as exc:
+        if infra_failure(exc):
+            raise
+        return None
 
 
 @dataclass
@@ -47,15 +61,13 @@ class EvalContext:
             return "\\".join([WINDOWS_HOME, *parts])
         return "/".join(["~", *parts])
 
-    def fetch_vm_file(self, path: str, dest: str) -> Path | None:
-        """Copy a VM file to ``cache_dir/dest``; None when the VM has no such file (WAA's convention)."""
-        try:
-            data = self.client.file(self.vm_path(path))
-        except ServerError as exc:
-            if exc.status_code in (400, 404):
-                return None
-            raise
+    def fetch_vm_file(self, path: str, dest: str) -> str | None:
+        """Copy a VM file to ``cache_dir/dest`` and return that local path as a ``str``, as WAA's getters
+        do (its metrics call ``str`` methods on it); None when the VM has no such file."""
+        data = or_none(self.client.file, self.vm_path(path))
+        if data is None:
+            return None
         target = self.cache_dir / dest
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(data)
-        return target
+        return str(target)

@@ -1,31 +1,61 @@
-"""Registries of metrics and getters, by the names task files use.
+"""Registries of metrics and getters, by the names task files use, with what each needs of its VM.
 
-Users add their own with ``@metric("name")`` / ``@getter("name")``; a name nobody registered is
-an error that lists the near names.
+Users add their own with ``@metric("name")`` / ``@getter("name")``. A getter that only some VMs can
+answer says so where it is registered (``platform="windows"``, or ``needs="..."`` for a side channel
+that is not built), so a task that cannot be scored is found when it is loaded, before an agent acts.
+This module imports nothing of the package: it is the leaf everything else asks.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 Metric = Callable[..., Any]
 Getter = Callable[..., Any]
 
+
+@dataclass(frozen=True)
+class GetterFacts:
+    """What a getter needs: a platform (``"windows"``) and/or an unbuilt capability, with why."""
+
+    platform: str | None = None
+    needs: str | None = None
+    why: str = ""
+
+    def blocks(self, vm_platform: str | None) -> str | None:
+        """Why this getter cannot answer on ``vm_platform`` (None: it can, or the platform is not known yet)."""
+        if self.needs:
+            return self.why or f"needs {self.needs}"
+        if self.platform and vm_platform and self.platform != vm_platform:
+            return f"needs {self.platform.capitalize()}: {self.why}" if self.why else f"needs {self.platform.capitalize()}"
+        return None
+
+
 METRICS: dict[str, Metric] = {}
 GETTERS: dict[str, Getter] = {}
+GETTER_FACTS: dict[str, GetterFacts] = {}
 
 
 class EvaluatorError(ValueError):
     """An evaluator block names something that cannot run (unknown metric or getter)."""
 
 
-class WindowsOnly(RuntimeError):
+class Unscorable(RuntimeError):
+    """The task cannot be scored on this VM or build: its reward would not be the benchmark's score."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class WindowsOnly(Unscorable):
     """A getter that only a Windows VM can answer was asked of another platform."""
 
     def __init__(self, name: str, why: str) -> None:
-        super().__init__(f"getter {name!r} needs a Windows VM: {why}")
+        super().__init__(f"getter {name!r} needs Windows: {why}")
         self.name = name
         self.why = why
 
@@ -38,12 +68,29 @@ def metric(name: str) -> Callable[[Metric], Metric]:
     return register
 
 
-def getter(name: str) -> Callable[[Getter], Getter]:
+def getter(name: str, *, platform: str | None = None, needs: str | None = None,
+           why: str = "") -> Callable[[Getter], Getter]:
+    """Register a getter; ``platform``/``needs``/``why`` are what :func:`getter_blocked` reports."""
+
     def register(fn: Getter) -> Getter:
         GETTERS[name] = fn
+        if platform or needs:
+            GETTER_FACTS[name] = GetterFacts(platform, needs, why)
+        else:
+            GETTER_FACTS.pop(name, None)
         return fn
 
     return register
+
+
+def getter_facts(name: str) -> GetterFacts:
+    _load_builtin()
+    return GETTER_FACTS.get(name, GetterFacts())
+
+
+def getter_blocked(name: str, vm_platform: str | None) -> str | None:
+    """Why getter ``name`` cannot answer on ``vm_platform``; None when it can (or is unknown)."""
+    return getter_facts(name).blocks(vm_platform)
 
 
 def _unknown(kind: str, name: str, known: dict[str, Any]) -> EvaluatorError:

@@ -12,6 +12,7 @@ from .errors import (
     TimedOut,
     TransportError,
     Unreachable,
+    infra_failure,
 )
 from .models import Capabilities, DirectoryNode, ExecResult, Frame, ScreenSize, SettleSpec, StepResult
 
@@ -19,5 +20,5 @@ __all__ = [
     "ActionFailed", "ArenaClient", "ArenaError", "AsyncArenaClient", "AuthError", "Call", "Capabilities",
     "DeliveryUncertain", "DirectoryNode", "ExecResult", "Frame", "Kind", "OSWorldDialect", "ProtocolError",
     "RetryPolicy", "ScreenSize", "ServerError", "SettleSpec", "StepResult", "TimedOut", "Timeouts",
-    "TransportError", "Unreachable", "WAADialect",
+    "TransportError", "Unreachable", "WAADialect", "infra_failure",
 ]

@@ -62,3 +62,15 @@ class ProtocolError(ArenaError):
         super().__init__(message)
         self.url = url
         self.call = call
+
+
+def infra_failure(exc: BaseException) -> bool:
+    """Whether ``exc`` says the VM or the path to it failed (not the task, not the agent).
+
+    Transport faults, a refused token (401/403), a garbled answer and any 5xx from a read all mean
+    the state could not be read, so nothing read from it may be scored. An agent's action that
+    raised (:class:`ActionFailed`) is the agent's own failure.
+    """
+    if isinstance(exc, (TransportError, AuthError, ProtocolError)):
+        return True
+    return isinstance(exc, ServerError) and not isinstance(exc, ActionFailed) and exc.status_code >= 500

@@ -15,27 +15,7 @@ from .models import GetterSpec, Step, Task
 
 _WIN_HOME = re.compile(r"^(?:[A-Za-z]:\\+Users\\+Docker|%USERPROFILE%)(?=\\|$)", re.IGNORECASE)
 
-# Getters that only a Windows VM answers, with why (spec sections 4 and 7).
-WINDOWS_ONLY_GETTERS: dict[str, str] = {
-    "system_notifications": "reads the Windows registry",
-    "night_light_state": "reads the Windows registry",
-    "desktop_background": "reads the Windows registry",
-    "storage_sense_run_frequency": "reads the Windows registry",
-    "default_browser": "reads the Windows registry",
-    "active_hours_of_user_to_not_interrupt_for_windows_updates": "reads the Windows registry",
-    "system_timezone": "runs PowerShell Get-TimeZone",
-    "check_if_timer_started": "asks the Windows Clock app through UI Automation",
-    "check_if_world_clock_exists": "asks the Windows Clock app through UI Automation",
-    "is_details_view": "asks File Explorer through UI Automation",
-    "are_files_sorted_by_modified_time": "asks File Explorer through UI Automation",
-    "is_directory_read_only_for_user": "reads NTFS ACLs",
-    "are_all_images_tagged": "reads Windows image tags",
-    "vm_library_folders": "reads Windows Libraries",
-    "validate_pwa_installed": "runs PowerShell Get-AppxPackage",
-}
-# Getters that need the browser's DevTools side channel (Playwright over CDP), not served here.
-CDP_GETTERS = {"page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart",
-               "pdf_from_url", "active_url_from_accessTree", "get_info_from_website"}
+# Setup steps that need the browser's DevTools side channel (Playwright over CDP), not served here.
 CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs", "edge_open_tabs"}
 # Programs that exist only on Windows (as the first word of a command, lower-cased).
 WINDOWS_PROGRAMS = {"cmd", "powershell", "reg", "taskkill", "explorer", "start", "fsutil", "msedge",
@@ -95,15 +75,16 @@ def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
 
 
 def _getter_needs(specs: Any, where: str) -> list[Need]:
+    from ..evaluators.registry import getter_facts  # here: the evaluators import this module
+
     needs = []
     items = specs if isinstance(specs, list) else [specs]
     for spec in items:
         if not isinstance(spec, GetterSpec):
             continue
-        if spec.type in WINDOWS_ONLY_GETTERS:
-            needs.append(Need(f"{where} getter {spec.type}", WINDOWS_ONLY_GETTERS[spec.type]))
-        elif spec.type in CDP_GETTERS:
-            needs.append(Need(f"{where} getter {spec.type}", "needs the browser DevTools (CDP) side channel"))
+        facts = getter_facts(spec.type)
+        if facts.platform == "windows":
+            needs.append(Need(f"{where} getter {spec.type}", facts.why))
         elif spec.type == "vm_command_line":
             prog = _program(spec.options().get("command", ""))
             if prog in WINDOWS_PROGRAMS:

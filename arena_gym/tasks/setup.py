@@ -17,7 +17,7 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
-from ..protocol import ArenaClient, ArenaError, ServerError, TransportError
+from ..protocol import ArenaClient, ArenaError, AuthError, ServerError, TransportError
 from .models import Step
 from .platform import CDP_STEPS, to_linux_path, translate_command
 
@@ -36,6 +36,10 @@ class SetupError(RuntimeError):
 
 class UnsupportedStep(SetupError):
     pass
+
+
+class FetchError(OSError):
+    """A host-side download failed (the network or the asset's host, not the VM nor the agent)."""
 
 
 class Fetcher:
@@ -76,7 +80,7 @@ class Fetcher:
             except httpx.HTTPError as exc:
                 last = exc
                 log.info("download %s failed (attempt %d): %s", url, attempt + 1, exc)
-        raise OSError(f"could not download {url} after {self.attempts} attempts: {last}")
+        raise FetchError(f"could not download {url} after {self.attempts} attempts: {last}")
 
 
 def _as_bool(value: Any) -> bool:
@@ -117,8 +121,8 @@ class SetupExecutor:
             try:
                 self._run_one(index, step)
                 outcomes.append(StepOutcome(index, step.type, "ok", seconds=time.monotonic() - start))
-            except TransportError as exc:
-                # The VM is gone: going on cannot help, strict or not.
+            except (TransportError, AuthError) as exc:
+                # The VM is gone or refuses us: going on cannot help, strict or not.
                 raise SetupError(index, step.type, str(exc), infra=True) from exc
             except (ArenaError, SetupError, OSError, ValueError) as exc:
                 outcome = StepOutcome(index, step.type, "error", str(exc), time.monotonic() - start)

@@ -112,7 +112,7 @@ getter("cookie_data_for_edge")(_cookies("edge"))
 
 
 def _needs_cdp(name: str) -> None:
-    @getter(name)
+    @getter(name, needs="cdp", why="reads the live browser through its DevTools (CDP) port, which is not built yet")
     def unavailable(ctx: EvalContext, spec: dict[str, Any]) -> Any:
         raise NotImplementedError(
             f"getter {name!r} reads the live browser through its DevTools (CDP) port, which arena-gym does not drive yet"

@@ -7,8 +7,7 @@ import re
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from ...protocol import ServerError
-from ..context import EvalContext
+from ..context import EvalContext, or_none
 from ..registry import getter
 
 
@@ -19,18 +18,14 @@ def rule(ctx: EvalContext, spec: dict[str, Any]) -> Any:
 
 @getter("vm_command_line")
 def vm_command_line(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
-    try:
-        return ctx.client.execute(spec["command"], spec.get("shell", False) in (True, "true")).output
-    except ServerError:
-        return None
+    result = or_none(ctx.client.execute, spec["command"], spec.get("shell", False) in (True, "true"))
+    return None if result is None else result.output
 
 
 @getter("vm_command_error")
 def vm_command_error(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
-    try:
-        return ctx.client.execute(spec["command"], spec.get("shell", False) in (True, "true")).error
-    except ServerError:
-        return None
+    result = or_none(ctx.client.execute, spec["command"], spec.get("shell", False) in (True, "true"))
+    return None if result is None else result.error
 
 
 def _python(ctx: EvalContext, code: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import logging
 import re
 from datetime import datetime
 from pathlib import Path
@@ -11,9 +12,10 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
-from ...protocol import ServerError
-from ..context import EvalContext
+from ..context import EvalContext, or_none
 from ..registry import getter
+
+log = logging.getLogger(__name__)
 
 
 def _pick(paths: list[Any], spec: dict[str, Any]) -> Any:
@@ -49,7 +51,7 @@ def cloud_file(ctx: EvalContext, spec: dict[str, Any]) -> Any:
 
 
 @getter("vlc_config")
-def vlc_config(ctx: EvalContext, spec: dict[str, Any]) -> Path | None:
+def vlc_config(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
     if ctx.vm_platform() == "windows":
         path = ctx.home("AppData", "Roaming", "vlc", "vlcrc")
     else:
@@ -58,10 +60,7 @@ def vlc_config(ctx: EvalContext, spec: dict[str, Any]) -> Path | None:
 
 
 def _desktop_file(ctx: EvalContext, name: str) -> bytes | None:
-    try:
-        return ctx.client.file(ctx.vm_path(ctx.home("Desktop", name)))
-    except ServerError:
-        return None
+    return or_none(ctx.client.file, ctx.vm_path(ctx.home("Desktop", name)))
 
 
 @getter("is_file_saved_desktop")
@@ -106,11 +105,13 @@ def is_files_moved_downloads(ctx: EvalContext, spec: dict[str, Any]) -> str:
 
 
 def _vm_image(ctx: EvalContext, path: str) -> Image.Image | None:
-    try:
-        data = ctx.client.file(ctx.vm_path(path))
-    except ServerError:
+    data = or_none(ctx.client.file, ctx.vm_path(path))
+    if data is None:
         return None
-    return Image.open(io.BytesIO(data))
+    try:
+        return Image.open(io.BytesIO(data))
+    except OSError:  # not an image: the agent's file is wrong, WAA's getter answers False
+        return None
 
 
 @getter("image_dimension_matches_input")
@@ -142,14 +143,13 @@ def is_red_circle_present_on_canvas(ctx: EvalContext, spec: dict[str, Any]) -> b
 
 
 @getter("vm_wallpaper")
-def vm_wallpaper(ctx: EvalContext, spec: dict[str, Any]) -> Path | None:
-    try:
-        data = ctx.client.wallpaper()
-    except ServerError:
+def vm_wallpaper(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
+    data = or_none(ctx.client.wallpaper)
+    if data is None:
         return None
     target = ctx.cache_dir / spec.get("dest", "wallpaper.png")
     target.write_bytes(data)
-    return target
+    return str(target)
 
 
 def _shortcuts(ctx: EvalContext, suffix: str) -> dict[str, str]:
@@ -172,3 +172,41 @@ def shortcuts_on_desktop(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, st
 @getter("url_shortcuts_on_desktop")
 def url_shortcuts_on_desktop(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, str]:
     return {Path(p.replace("\\", "/")).name: c for p, c in _shortcuts(ctx, ".url").items()}
+
+
+@getter("zipped_folder_in_desktop")
+def zipped_folder_in_desktop(ctx: EvalContext, spec: dict[str, Any]) -> str:
+    """``"true"`` iff ``filename`` is a password-protected 7z archive that ``password`` opens and that
+    holds ``OldProjects/example.txt`` (WAA's file_explorer task b0c9dac6).
+
+    WAA asks py7zr's ``needs_password()`` after opening with the password, which is true whenever a
+    password was given, so an archive without one passes there; here it must really be protected."""
+    import tempfile
+
+    import py7zr
+
+    data = or_none(ctx.client.file, ctx.vm_path(spec["filename"]))
+    if data is None:
+        return "false"  # WAA: no file, its getter raises, the single-metric loop scores 0
+    try:
+        if not _7z_protected(py7zr, data):
+            return "false"
+        with py7zr.SevenZipFile(io.BytesIO(data), mode="r", password=str(spec["password"])) as archive:
+            with tempfile.TemporaryDirectory() as tmp:
+                archive.extractall(path=tmp)  # decrypts: a wrong password fails here
+                return "true" if (Path(tmp) / "OldProjects" / "example.txt").is_file() else "false"
+    except Exception as exc:  # py7zr raises many kinds (LZMAError, CrcError, ...) for a wrong password
+        log.info("zipped_folder_in_desktop: %s is not a 7z archive this password opens: %s", spec["filename"], exc)
+        return "false"
+
+
+def _7z_protected(py7zr: Any, data: bytes) -> bool:
+    """Whether the archive's content cannot be read without a password."""
+    import tempfile
+
+    try:
+        with py7zr.SevenZipFile(io.BytesIO(data), mode="r") as archive, tempfile.TemporaryDirectory() as tmp:
+            archive.extractall(path=tmp)
+        return False
+    except Exception:  # encrypted headers or content (or not an archive: the caller finds out)
+        return True

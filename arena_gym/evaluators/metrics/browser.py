@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from ..registry import metric
@@ -71,7 +72,8 @@ def is_expected_tabs(tabs: list[dict[str, Any]] | None, rule: dict[str, Any]) ->
     if tabs is None or rule["type"] != "url":
         return 0.0
     urls = [t.get("url") for t in tabs]
-    return float(len(urls) == len(rule["urls"]) and all(compare_urls(a, b) for a, b in zip(urls, rule["urls"])))
+    # As WAA's are_lists_equal: same length, and each expected URL matches some open tab (any order).
+    return float(len(urls) == len(rule["urls"]) and all(any(compare_urls(e, u) for u in urls) for e in rule["urls"]))
 
 
 @metric("is_expected_active_tab")
@@ -94,10 +96,18 @@ def is_shortcut_on_desktop(shortcuts: dict[str, str] | None, rule: dict[str, Any
     if not shortcuts:
         return 0.0
     if rule["type"] == "name":
-        return float(any(rule["name"] in path for path in shortcuts))
-    if rule["type"] in ("description", "exec"):
-        return float(any(rule[rule["type"]] in content for content in shortcuts.values()))
-    raise ValueError(f"is_shortcut_on_desktop: unknown type {rule['type']!r}")
+        # WAA: a .desktop entry's ``Name=<name>`` line.
+        return float(any(f"Name={rule['name']}\n" in content for content in shortcuts.values()))
+    if rule["type"] == "description":
+        # WAA: the shortcut's content is JSON and ``data.description`` contains the text.
+        for content in shortcuts.values():
+            try:
+                if rule["description"] in json.loads(content)["data"]["description"]:
+                    return 1.0
+            except (ValueError, KeyError, TypeError):
+                continue
+        return 0.0
+    raise ValueError(f"is_shortcut_on_desktop: type {rule['type']!r} is not supported (WAA: name or description)")
 
 
 @metric("is_url_shortcut_on_desktop")

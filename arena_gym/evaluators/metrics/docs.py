@@ -14,9 +14,6 @@ from ..registry import metric
 
 log = logging.getLogger(__name__)
 
-ODF_TEXT = "urn:oasis:names:tc:opendocument:xmlns:text:1.0"
-ODF_STYLE = "urn:oasis:names:tc:opendocument:xmlns:style:1.0"
-ODF_FO = "urn:oasis:names:tc:opendocument:xmlns:xsl-fo-compatible:1.0"
 
 
 def _docx(path: str | None) -> Any:
@@ -31,20 +28,32 @@ def _docx(path: str | None) -> Any:
         return None
 
 
-def _odt_root(path: str) -> ET.Element:
-    with zipfile.ZipFile(path) as z:
-        return ET.fromstring(z.read("content.xml"))
+def _odt(path: str) -> Any:
+    """An .odt as odfpy loads it (styles.xml, then content.xml), or None when it is not one."""
+    from odf.opendocument import load
+
+    try:
+        return load(path)
+    except Exception as exc:  # odfpy raises many kinds on a file that is not an .odt
+        log.info("cannot open %s as .odt: %s", path, exc)
+        return None
 
 
-def _odt_paragraphs(path: str) -> list[str]:
-    """Text of each ``text:p``: its direct text and that of its direct ``text:span`` children."""
+def _odt_paragraphs(doc: Any) -> list[str]:
+    """Text of every ``text:p`` in the document, as WAA reads it: the headers' and footers' (styles.xml)
+    first, then the body's; per paragraph its own text nodes and the text nodes directly inside its
+    ``text:span`` children. Other elements (``text:s``, ``text:tab``, links) add nothing, their
+    following text does."""
+    from odf.text import P
+
     texts = []
-    for para in _odt_root(path).iter(f"{{{ODF_TEXT}}}p"):
-        parts = [para.text or ""]
-        for child in para:
-            if child.tag == f"{{{ODF_TEXT}}}span":
-                parts.append(child.text or "")
-            parts.append(child.tail or "")
+    for para in doc.getElementsByType(P):
+        parts = []
+        for node in para.childNodes:
+            if node.nodeType == node.TEXT_NODE:
+                parts.append(node.data)
+            elif node.nodeType == node.ELEMENT_NODE and node.tagName == "text:span":
+                parts.extend(child.data for child in node.childNodes if child.nodeType == child.TEXT_NODE)
         texts.append("".join(parts))
     return texts
 
@@ -54,10 +63,8 @@ def _paragraphs(path: str, other: str) -> list[str] | None:
         doc = _docx(path)
         return None if doc is None else [p.text for p in doc.paragraphs]
     if path.endswith(".odt") and other.endswith(".odt"):
-        try:
-            return _odt_paragraphs(path)
-        except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
-            return None
+        odt = _odt(path)
+        return None if odt is None else _odt_paragraphs(odt)
     return None
 
 
@@ -161,39 +168,51 @@ def is_first_line_centered(file: str | None) -> float:
 
 @metric("compare_highlighted_text")
 def compare_highlighted_text(file1: str | None, file2: str | None) -> float:
-    def highlighted(path: str | None) -> set[str] | None:
-        doc = _docx(path)
-        if doc is None:
-            return None
-        found = set()
-        for para in doc.paragraphs:
-            for run in para.runs:
-                marks = run._element.xpath(".//w:highlight")
-                if marks and marks[0].get(
-                    "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}val", "none"
-                ) != "none":
-                    found.add(run.text)
-        return found
+    if not file1 or not file2:
+        return 0.0
+    h1 = _highlighted_runs(file1)
+    if h1 is None:
+        return 0.0
+    h2 = _highlighted_runs(file2)
+    if h2 is None:
+        raise ValueError(f"compare_highlighted_text: the expected file {file2!r} is not a .docx")
+    return float(h1 == h2)
 
-    h1, h2 = highlighted(file1), highlighted(file2)
-    return float(h1 is not None and h1 == h2)
+
+def _highlighted_runs(path: str) -> set[str] | None:
+    """The first text of every highlighted run (``w:highlight`` not ``none``) anywhere in the body,
+    tables included, as WAA reads ``word/document.xml``; None when the file is not a .docx."""
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    try:
+        with zipfile.ZipFile(path) as z:
+            root = ET.fromstring(z.read("word/document.xml"))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
+        return None
+    found = set()
+    for run in root.iter(f"{w}r"):
+        mark = run.find(f".//{w}highlight")
+        if mark is not None and mark.get(f"{w}val") != "none":
+            text = run.find(f".//{w}t")
+            if text is not None:
+                found.add(text.text)
+    return found
 
 
 @metric("check_highlighted_words")
 def check_highlighted_words(file1: str | None, file2: str | None) -> float:
-    """.odt: the text matches the gold and no span keeps a yellow (#ffff00) background."""
-    if not compare_docx_files(file1, file2) or not file1:
+    """.odt: the text matches the gold and no span's automatic style has a yellow (#ffff00) background."""
+    from odf.text import Span
+
+    if not file1 or not file2 or not compare_docx_files(file1, file2):
         return 0.0
-    root = _odt_root(file1)
+    doc = _odt(file1)
+    if doc is None:
+        return 0.0
     yellow = {
-        style.get(f"{{{ODF_STYLE}}}name")
-        for style in root.iter(f"{{{ODF_STYLE}}}style")
-        if any(prop.get(f"{{{ODF_FO}}}background-color") == "#ffff00" for prop in style)
+        style.getAttribute("name") for style in doc.automaticstyles.childNodes
+        if any(prop.getAttribute("backgroundcolor") == "#ffff00" for prop in style.childNodes)
     }
-    for span in root.iter(f"{{{ODF_TEXT}}}span"):
-        if span.get(f"{{{ODF_TEXT}}}style-name") in yellow:
-            return 0.0
-    return 1.0
+    return 0.0 if any(span.getAttribute("stylename") in yellow for span in doc.getElementsByType(Span)) else 1.0
 
 
 @metric("evaluate_strike_through_last_paragraph")
@@ -265,11 +284,15 @@ def find_default_font(config_file: str | None, rules: dict[str, Any]) -> float:
     if not config_file:
         return 0.0
     oor = "http://openoffice.org/2001/registry"
-    root = ET.parse(config_file).getroot()
+    try:
+        root = ET.parse(config_file).getroot()
+    except (OSError, ET.ParseError):
+        return 0.0
+    font = None
     for item in root.iter("item"):
         if item.get(f"{{{oor}}}path") == "/org.openoffice.Office.Writer/DefaultFont":
             for prop in item.iter("prop"):
                 if prop.get(f"{{{oor}}}name") == "Standard":
-                    value = prop.find("value")
-                    return float(value is not None and value.text == rules["font_name"])
-    return 0.0
+                    for value in prop.findall("value"):
+                        font = value.text  # as WAA: the last entry wins
+    return float(font == rules["font_name"])

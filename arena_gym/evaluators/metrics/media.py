@@ -6,11 +6,14 @@ a missing library is a clear error that names the extra to install.
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from rapidfuzz import fuzz
 
 from ..registry import metric
+
+log = logging.getLogger(__name__)
 
 
 def _need(module: str, extra: str) -> Any:
@@ -33,15 +36,15 @@ def compare_pdfs(pdf1: str | list[str] | None, pdf2: str | list[str] | None) -> 
 
     def text(path: str) -> str:
         with fitz.open(path) as doc:
-            return "".join(page.get_text() for page in doc)
+            return "".join(page.get_text() for page in doc).strip()  # WAA strips the whole text
 
-    scores = []
+    total = 0.0
     for a, b in zip(firsts, seconds):
         try:
-            scores.append(fuzz.ratio(text(a), text(b)) / 100.0)
-        except Exception:  # an unreadable PDF counts as no match
-            scores.append(0.0)
-    return sum(scores) / len(scores) if scores else 0.0
+            total += fuzz.ratio(text(a), text(b)) / 100.0
+        except Exception:  # an unreadable PDF counts as no match, as in WAA
+            log.info("compare_pdfs: cannot read %s or %s", a, b)
+    return total / len(seconds)  # WAA divides by the number of expected PDFs
 
 
 @metric("compare_audios")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -70,21 +71,10 @@ class Books:
         return workbook[name]
 
     def cached_value(self, index: int | str, coordinate: str) -> Any:
-        """A cell's stored value (a formula's cached result, as WAA reads it from the XML)."""
-        import openpyxl
-
+        """A cell's stored value as WAA's ``read_cell_value`` reads it from the sheet's XML."""
         book, name = self.locate(index)
-        key = f"values-{book}"
-        if key not in self.xl:
-            path = self.paths[book]
-            self.xl[key] = openpyxl.load_workbook(path, data_only=True) if path else None
-        workbook = self.xl[key]
-        if workbook is None or name not in workbook.sheetnames:
-            return None
-        value = workbook[name][coordinate].value
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)  # WAA parses numeric cells as floats
-        return value
+        path = self.paths[book]
+        return read_cell_value(path, name, coordinate) if path else None
 
     def printed(self, index: int | str) -> list[str] | None:
         """``<book stem>-<sheet>.csv`` beside the workbook (what ``soffice --convert-to csv`` writes)."""
@@ -99,15 +89,71 @@ class Books:
         return list(itertools.dropwhile(lambda x: not x, lines))
 
 
-def cell_style(name: str, cell: Any) -> Any:
-    """One style property of a cell (WAA's names), ``None`` for empty cells where WAA does so."""
+_MAIN = "{http://schemas.openxmlformats.org/spreadsheetml/2006/main}"
+_REL = "{http://schemas.openxmlformats.org/officeDocument/2006/relationships}"
+_PKG_REL = "{http://schemas.openxmlformats.org/package/2006/relationships}"
+
+
+def read_cell_value(path: str, sheet_name: str, coordinate: str) -> Any:
+    """A cell's value as WAA reads it from the XML: numbers (``t`` absent or ``n``) as floats, shared
+    strings (``s``) and formula strings (``str``) as text; anything else (an inline string, a bool, an
+    error) as None, as there. The sheet's file is found through the workbook's relationships (WAA
+    assumes ``sheet<sheetId>.xml``, which holds for files LibreOffice and Excel write)."""
+    import posixpath
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            names = set(z.namelist())
+            shared: list[str] = []
+            if "xl/sharedStrings.xml" in names:
+                sst = ET.fromstring(z.read("xl/sharedStrings.xml"))
+                shared = ["".join(t.text or "" for t in si.iter(f"{_MAIN}t")) for si in sst.findall(f"{_MAIN}si")]
+            workbook = ET.fromstring(z.read("xl/workbook.xml"))
+            rels = ET.fromstring(z.read("xl/_rels/workbook.xml.rels"))
+            targets = {r.get("Id"): r.get("Target", "") for r in rels.iter(f"{_PKG_REL}Relationship")}
+            sheet_file = None
+            for sheet in workbook.iter(f"{_MAIN}sheet"):
+                if sheet.get("name") == sheet_name:
+                    target = targets.get(sheet.get(f"{_REL}id"), "")
+                    sheet_file = target.lstrip("/") if target.startswith("/") else posixpath.join("xl", target)
+            if sheet_file is None or sheet_file not in names:
+                return None
+            root = ET.fromstring(z.read(sheet_file))
+    except (OSError, KeyError, zipfile.BadZipFile, ET.ParseError):
+        return None
+    cell = next((c for c in root.iter(f"{_MAIN}c") if c.get("r") == coordinate), None)
+    if cell is None:
+        return None
+    kind = cell.get("t")
+    v = cell.find(f"{_MAIN}v")
+    text = v.text if v is not None else None
+    try:
+        if kind in (None, "n"):
+            return float(text) if text is not None else None
+        if kind == "s":
+            return shared[int(text)] if text is not None else None
+        if kind == "str":
+            return text
+    except (ValueError, IndexError):
+        return None
+    return None
+
+
+def cell_style(name: str, cell: Any, diff: Any = None) -> Any:
+    """One style property of a cell (WAA's names), ``None`` for empty cells where WAA does so. ``diff``:
+    a conditional format's differential style that applies to the cell, read in place of the cell's."""
     filled = cell.value is not None
+    source = diff if diff is not None else cell
     if name == "number_format":
-        return cell.number_format if filled and cell.data_type == "n" else None
+        if not (filled and cell.data_type == "n"):
+            return None
+        return diff.numFmt.formatCode if diff is not None else cell.number_format
     if name.startswith("font_"):
         if not filled:
             return None
-        font = cell.font
+        font = source.font
         attr = {"font_name": "name", "font_family": "family", "font_bold": "bold", "font_italic": "italic",
                 "font_underline": "underline", "font_size": "size"}.get(name)
         if name == "font_color":
@@ -116,19 +162,109 @@ def cell_style(name: str, cell: Any) -> Any:
             raise ValueError(f"unsupported style {name!r}")
         return getattr(font, attr)
     if name == "fill_type":
-        return getattr(cell.fill, "tagname", None)
+        return getattr(source.fill, "tagname", None)
     if name in ("bgcolor", "fgcolor"):
-        color = getattr(cell.fill, "bgColor" if name == "bgcolor" else "fgColor", None)
+        color = getattr(source.fill, "bgColor" if name == "bgcolor" else "fgColor", None)
         return getattr(color, "rgb", None)
     if name == "hyperlink":
         return (cell.hyperlink or "") if filled else None
     raise ValueError(f"unsupported style {name!r}; known: number_format, font_*, fill_type, bgcolor, fgcolor, hyperlink")
 
 
-def _styles(sheet: Any, props: list[str]) -> dict[str, list[Any]]:
+def _styles(sheet: Any, props: list[str], path: str | None) -> dict[str, list[Any]]:
+    """Every cell's ``props``; where a conditional format applies, its style instead (as WAA does)."""
     if sheet is None:
         return {}
-    return {c.coordinate: [cell_style(p, c) for p in props] for col in sheet.iter_cols() for c in col}
+    styles = {c.coordinate: [cell_style(p, c) for p in props] for col in sheet.iter_cols() for c in col}
+    for coordinate, diff in conditional_styles(sheet, path):
+        styles[coordinate] = [cell_style(p, sheet[coordinate], diff) for p in props]
+    return styles
+
+
+_ABSOLUTE = re.compile(r"\$([A-Z]{1,3})\$(\d+)(?::\$([A-Z]{1,3})\$(\d+))?")
+
+
+def conditional_styles(sheet: Any, path: str | None) -> list[tuple[str, Any]]:
+    """(cell, differential style) for every cell a conditional format's rule holds for.
+
+    ``expression`` rules are evaluated as WAA does: the formula compiled with ``formulas``, called with
+    the cell's value and the values of its absolute references. ``cellIs`` rules (what LibreOffice
+    writes for "cell value is ...") are an arena-gym extension: WAA raises on them, so no score exists
+    there. Any other rule type raises: the sheet cannot be scored faithfully."""
+    from openpyxl.utils import get_column_letter
+
+    if path is None:
+        return []
+    active: list[tuple[str, Any]] = []
+    for fmt in sheet.conditional_formatting:
+        for rule in fmt.rules:
+            if rule.type == "expression":
+                check = _expression(rule.formula[0], sheet.title, path)
+            elif rule.type == "cellIs":
+                check = _cell_is(rule.operator, rule.formula, sheet.title, path)
+            else:
+                raise NotImplementedError(f"conditional format rule type {rule.type!r} is not supported (WAA: expression)")
+            for rng in fmt.cells:
+                for row, col in rng.cells:
+                    coordinate = f"{get_column_letter(col)}{row}"
+                    if check(read_cell_value(path, sheet.title, coordinate)):
+                        active.append((coordinate, rule.dxf))
+    return active
+
+
+def _range_values(match: tuple[str, str, str, str], sheet: str, path: str) -> Any:
+    from openpyxl.utils import column_index_from_string, get_column_letter
+
+    col1, row1, col2, row2 = match
+    if not col2:
+        return read_cell_value(path, sheet, f"{col1}{row1}")
+    c1, c2 = column_index_from_string(col1), column_index_from_string(col2)
+    return [read_cell_value(path, sheet, f"{get_column_letter(c)}{r}")
+            for r in range(int(row1), int(row2) + 1) for c in range(c1, c2 + 1)]
+
+
+def _expression(formula: str, sheet: str, path: str) -> Any:
+    import formulas
+
+    compiled = formulas.Parser().ast("=" + formula)[1].compile()
+    arguments = [_range_values(m, sheet, path) for m in _ABSOLUTE.findall(formula)]
+
+    def check(value: Any) -> bool:
+        return bool(compiled(value, *arguments))
+
+    return check
+
+
+_CELL_IS = {"equal": "eq", "notEqual": "ne", "greaterThan": "gt", "lessThan": "lt",
+            "greaterThanOrEqual": "ge", "lessThanOrEqual": "le"}
+
+
+def _cell_is(operator_name: str, operands: list[str], sheet: str, path: str) -> Any:
+    import operator
+
+    import formulas
+
+    def value_of(text: str) -> Any:
+        func = formulas.Parser().ast("=" + text)[1].compile()
+        args = [_range_values(m, sheet, path) for m in _ABSOLUTE.findall(text)]
+        result = func(*args)
+        return float(result) if hasattr(result, "__float__") else result
+
+    bounds = [value_of(t) for t in operands]
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, float):
+            return False
+        try:
+            if operator_name in _CELL_IS:
+                return bool(getattr(operator, _CELL_IS[operator_name])(value, bounds[0]))
+            low, high = sorted(bounds[:2])
+            inside = low <= value <= high
+            return inside if operator_name == "between" else not inside
+        except TypeError:
+            return False
+
+    return check
 
 
 def _charts(sheet: Any, props: list[str]) -> dict[str, Any]:
@@ -279,7 +415,11 @@ def _check_rule(books: Books, rule: dict[str, Any]) -> bool | None:
         return _fuzzy_rule(books, rule)
     if kind == "style":
         props = rule.get("props", [])
-        return _styles(books.sheet(rule["sheet_idx0"]), props) == _styles(books.sheet(rule["sheet_idx1"]), props)
+        styles = []
+        for key in ("sheet_idx0", "sheet_idx1"):
+            book, _ = books.locate(rule[key])
+            styles.append(_styles(books.sheet(rule[key]), props, books.paths[book]))
+        return styles[0] == styles[1]
     if kind == "chart":
         props = rule.get("chart_props", [])
         return _charts(books.sheet(rule["sheet_idx0"]), props) == _charts(books.sheet(rule["sheet_idx1"]), props)

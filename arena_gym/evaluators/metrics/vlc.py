@@ -12,12 +12,14 @@ from typing import Any
 from ..registry import metric
 
 
-def _setting(path: str | None, key: str, default: str) -> str | None:
+def _setting(path: str | None, key: str, default: str, needle: str | None = None) -> str | None:
+    """The value of the last line containing ``needle`` (``key=`` unless given), else ``default``."""
     if not path:
         return None
     value = default
+    needle = needle or f"{key}="
     for line in Path(path).read_text(encoding="utf-8", errors="replace").split("\n"):
-        if f"{key}=" in line:
+        if needle in line:
             value = line.split("=")[-1].strip()
     return value
 
@@ -70,13 +72,18 @@ def check_global_key_play_pause(config_path: str | None, rule: dict[str, Any]) -
 
 @metric("check_qt_slider_colours")
 def check_qt_slider_colours(config_path: str | None, rule: dict[str, Any]) -> float:
-    colours = _setting(config_path, "qt-slider-colours", "153;210;153;20;210;20;255;199;15;245;39;29")
+    # WAA matches the bare key here (not ``key=``): any later line naming it, a description included, wins.
+    colours = _setting(config_path, "qt-slider-colours", "153;210;153;20;210;20;255;199;15;245;39;29",
+                       needle="qt-slider-colours")
     if colours is None:
         return 0.0
     if rule["type"] == "match":
         return float(colours == rule["expected_qt_slider_colours"])
     if rule["type"] == "blackish":
-        values = [int(v) for v in colours.split(";")]
+        try:
+            values = [int(v) for v in colours.split(";")]
+        except ValueError:  # WAA's int() raises: no score there; the agent's setting is not a colour list
+            return 0.0
         triples = zip(values[0::3], values[1::3], values[2::3])
         return float(all(all(c < 100 for c in rgb) for rgb in triples))
     raise ValueError(f"check_qt_slider_colours: unknown rule type {rule['type']!r} (use match or blackish)")
