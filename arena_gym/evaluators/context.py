@@ -35,12 +35,13 @@ class EvalContext:
     cache_dir: Path
     platform: str | None = None  # "windows" | "linux"; asked of the VM when not given
     task_dir: Path | None = None
+    mirrors: dict[str, str] | None = None  # URL prefix -> replacement, for task assets
     fetcher: Fetcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache_dir = Path(self.cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
-        self.fetcher = Fetcher(self.cache_dir / "downloads")
+        self.fetcher = Fetcher(self.cache_dir / "downloads", mirrors=self.mirrors)
 
     def vm_platform(self) -> str:
         if self.platform is None:

@@ -45,12 +45,23 @@ class FetchError(OSError):
 class Fetcher:
     """Host-side downloads with a cache: http(s), file:// and paths relative to the task's folder."""
 
-    def __init__(self, cache_dir: Path, timeout: float = 60.0, attempts: int = 3) -> None:
+    def __init__(self, cache_dir: Path, timeout: float = 60.0, attempts: int = 3,
+                 mirrors: dict[str, str] | None = None) -> None:
         self.cache_dir = Path(cache_dir)
         self.timeout = timeout
         self.attempts = attempts
+        # URL prefix -> replacement (a local copy of WAA's asset repository, a proxy, a file:// folder).
+        self.mirrors = dict(mirrors or {})
+
+    def resolve(self, url: str) -> str:
+        """``url`` with the longest matching mirror prefix replaced."""
+        for prefix in sorted(self.mirrors, key=len, reverse=True):
+            if url.startswith(prefix):
+                return self.mirrors[prefix] + url[len(prefix):]
+        return url
 
     def fetch(self, url: str, name: str | None = None, base: Path | None = None) -> Path:
+        url = self.resolve(url)
         parsed = urlparse(url)
         if parsed.scheme in ("", "file"):
             local = Path(unquote(parsed.path)) if parsed.scheme == "file" else Path(url)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
+from pathlib import Path
 from typing import Any
 
 from ..context import EvalContext
@@ -30,7 +31,10 @@ def _json_file(ctx: EvalContext, browser: str, name: str) -> Any:
     local = ctx.fetch_vm_file(_profile_file(ctx, browser, name), f"{browser}-{name}.json")
     if local is None:
         return None
-    return json.loads(local.read_text(encoding="utf-8"))
+    try:
+        return json.loads(Path(local).read_text(encoding="utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return None  # WAA's getter answers None for a profile file it cannot parse
 
 
 def _sqlite_rows(ctx: EvalContext, browser: str, parts: tuple[str, ...], dest: str, sql: str) -> list[Any] | None:
@@ -61,15 +65,52 @@ def _pref_getter(name: str, browser: str, file: str, path: tuple[str, ...], shap
         return default if value is None else value
 
 
+_pref_getter("enable_do_not_track", "chrome", "Preferences", ("enable_do_not_track",), "bool_str")
+_pref_getter("enable_enhanced_safety_browsing", "chrome", "Preferences", ("safebrowsing", "enhanced"), "bool_str")
+_pref_getter("data_delete_automacally", "chrome", "Preferences", ("profile", "default_content_setting_values"),
+             "present_str")
+_pref_getter("default_search_engine", "chrome", "Preferences",
+             ("default_search_provider_data", "template_url_data", "short_name"), "value", "Google")
 for _browser, _suffix in (("chrome", ""), ("edge", "_from_edge")):
-    _pref_getter(f"enable_do_not_track{_suffix}", _browser, "Preferences", ("enable_do_not_track",), "bool_str")
-    _pref_getter(f"enable_enhanced_safety_browsing{_suffix}", _browser, "Preferences",
-                 ("safebrowsing", "enhanced"), "bool_str")
-    _pref_getter(f"data_delete_automacally{_suffix}", _browser, "Preferences",
-                 ("profile", "default_content_setting_values"), "present_str")
     _pref_getter(f"profile_name{_suffix}", _browser, "Preferences", ("profile", "name"), "value")
-    _pref_getter(f"default_search_engine{_suffix}", _browser, "Preferences",
-                 ("default_search_provider_data", "template_url_data", "short_name"), "value", "Google")
+
+
+# Edge's own getters read other keys than Chrome's and answer 1.0 / 0.0, not "true" / "false"
+# (WAA's edge.py); its tasks expect those floats.
+EDGE_ONLY = "reads Edge's profile where WAA's getter supports Windows only"
+_CLEAR_ON_EXIT = {"browsing_history": True, "cache": True, "cookies": True, "download_history": True,
+                  "form_data": True, "hosted_apps_data": False, "passwords": True, "site_settings": True}
+_EDGE_ENGINES = {
+    "485bf7d3-0215-45af-87dc-538868000001": "Bing", "485bf7d3-0215-45af-87dc-538868000002": "Yahoo!",
+    "485bf7d3-0215-45af-87dc-538868000003": "Google", "485bf7d3-0215-45af-87dc-538868000092": "DuckDuckGo",
+    "485bf7d3-0215-45af-87dc-538868000015": "Yandex",
+}
+
+
+def _edge_prefs(ctx: EvalContext) -> Any:
+    return _json_file(ctx, "edge", "Preferences")
+
+
+@getter("enable_do_not_track_from_edge", platform="windows", why=EDGE_ONLY)
+def enable_do_not_track_from_edge(ctx: EvalContext, spec: dict[str, Any]) -> float:
+    data = _edge_prefs(ctx)
+    return 1.0 if isinstance(data, dict) and data.get("enable_do_not_track") else 0.0
+
+
+@getter("enable_enhanced_safety_browsing_from_edge", platform="windows", why=EDGE_ONLY)
+def enable_enhanced_safety_browsing_from_edge(ctx: EvalContext, spec: dict[str, Any]) -> float:
+    return 1.0 if _dig(_edge_prefs(ctx), ("edge", "super_duper_secure_mode", "enabled")) else 0.0
+
+
+@getter("data_delete_automacally_from_edge", platform="windows", why=EDGE_ONLY)
+def data_delete_automacally_from_edge(ctx: EvalContext, spec: dict[str, Any]) -> float:
+    return 1.0 if _dig(_edge_prefs(ctx), ("browser", "clear_data_on_exit")) == _CLEAR_ON_EXIT else 0.0
+
+
+@getter("default_search_engine_from_edge", platform="windows", why=EDGE_ONLY)
+def default_search_engine_from_edge(ctx: EvalContext, spec: dict[str, Any]) -> str:
+    guid = _dig(_edge_prefs(ctx), ("default_search_provider", "synced_guid"))
+    return _EDGE_ENGINES.get(guid, "Unknown") if isinstance(guid, str) else "Unknown"
 _pref_getter("chrome_font_size", "chrome", "Preferences", ("webkit", "webprefs"), "value",
              {"default_fixed_font_size": 13, "default_font_size": 16})
 _pref_getter("edge_font_size", "edge", "Preferences", ("webkit", "webprefs"), "value",
