@@ -1,4 +1,5 @@
-"""``arena-gym tasks``: what a task folder or suite holds, and which tasks need Windows and why."""
+"""``arena-gym tasks``: what a task folder or suite holds, which tasks need Windows, and which cannot be
+scored at all by this build (an unknown metric or getter, a side channel not built), and why."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 from collections import Counter, defaultdict
 from pathlib import Path
 
+from ..evaluators.preflight import scoring_blockers
 from ..suites import LOCAL
 from ..tasks.loader import TaskFormatError, TaskNotFound, load_tasks
 from ..tasks.models import Task
@@ -18,7 +20,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", nargs="?", type=Path, default=LOCAL,
                    help="a task folder (examples/<domain>/<id>.json), a suite file (test_all.json) or one task "
                         "(default: the local suite)")
-    p.add_argument("-l", "--list", action="store_true", help="also list every task that needs Windows, with reasons")
+    p.add_argument("-l", "--list", action="store_true", help="also list every task that needs Windows or cannot be scored, with reasons")
     p.set_defaults(func=run)
 
 
@@ -28,29 +30,46 @@ def _reason_key(need: Need) -> str:
     return f"{where}: {need.why}"
 
 
+def _unscorable_key(reason: str) -> str:
+    return reason.split(" ", 1)[1] if reason.startswith(("config[", "postconfig[")) else reason
+
+
+def classify(task: Task) -> tuple[str, list[str]]:
+    """``unscorable`` (no VM gives a valid reward with this build), ``windows`` or ``linux``, with why."""
+    unscorable = scoring_blockers(task, "windows")
+    if unscorable:
+        return "unscorable", [_unscorable_key(r) for r in unscorable]
+    needs = windows_needs(task)
+    if needs:
+        return "windows", [_reason_key(n) for n in needs]
+    return "linux", []
+
+
 def table(tasks: list[Task]) -> str:
     by_domain: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
         by_domain[task.domain].append(task)
     rows = []
-    total = Counter()
+    total: Counter[str] = Counter()
     for domain in sorted(by_domain):
+        counts: Counter[str] = Counter()
         reasons: Counter[str] = Counter()
-        linux = 0
         for task in by_domain[domain]:
-            needs = windows_needs(task)
-            if needs:
-                reasons.update({_reason_key(n) for n in needs})
-            else:
-                linux += 1
-        n = len(by_domain[domain])
-        total.update(tasks=n, linux=linux)
+            kind, why = classify(task)
+            counts[kind] += 1
+            reasons.update(set(why))
+        total.update(counts)
+        total["tasks"] += len(by_domain[domain])
         top = "; ".join(f"{r} ({c})" for r, c in reasons.most_common(2))
-        rows.append((domain, n, linux, n - linux, top))
+        rows.append((domain, len(by_domain[domain]), counts["linux"], counts["windows"], counts["unscorable"], top))
     width = max([len(r[0]) for r in rows] + [6])
-    out = [f"{'domain':<{width}}  {'tasks':>5}  {'linux':>5}  {'windows':>7}  why Windows (most common, tasks)"]
-    out += [f"{d:<{width}}  {n:>5}  {lx:>5}  {w:>7}  {why}" for d, n, lx, w, why in rows]
-    out.append(f"{'total':<{width}}  {total['tasks']:>5}  {total['linux']:>5}  {total['tasks'] - total['linux']:>7}")
+    out = [f"{'domain':<{width}}  {'tasks':>5}  {'linux':>5}  {'windows':>7}  {'unscorable':>10}  "
+           "why not Linux, or not scorable (most common, tasks)"]
+    out += [f"{d:<{width}}  {n:>5}  {lx:>5}  {w:>7}  {u:>10}  {why}" for d, n, lx, w, u, why in rows]
+    out.append(f"{'total':<{width}}  {total['tasks']:>5}  {total['linux']:>5}  {total['windows']:>7}  "
+               f"{total['unscorable']:>10}")
+    out.append("linux: runs and scores on a Linux desktop; windows: needs a Windows VM; "
+               "unscorable: no VM gives a valid reward with this build (its reward would be marked invalid)")
     return "\n".join(out)
 
 
@@ -64,9 +83,9 @@ def run(args: argparse.Namespace) -> int:
     if args.list:
         print()
         for task in tasks:
-            needs = windows_needs(task)
-            if needs:
-                print(f"{task.domain}/{task.task_id}")
-                for need in needs:
-                    print(f"    {need}")
+            kind, why = classify(task)
+            if kind != "linux":
+                print(f"{task.domain}/{task.task_id}  [{kind}]")
+                for reason in why:
+                    print(f"    {reason}")
     return 0

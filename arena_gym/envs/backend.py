@@ -137,11 +137,7 @@ class Backend:
         if self._use_evaluate_server(self.config.score_via):
             assert self.evaluator is not None
             body = task.model_dump(exclude={"task_id", "domain", "path", "oracle"}, exclude_none=True)
-            answer = self.evaluator.evaluate(body, last_action)
-            return EvalOutcome(
-                float(answer.get("score", 0.0)), answer.get("details") or [], answer.get("infra_error"),
-                answer.get("reason", ""),
-            )
+            return EvalOutcome.from_answer(self.evaluator.evaluate(body, last_action))
         return evaluate(task, self.eval_context(task), last_action)
 
     def step(self, code: str | None) -> StepResult:

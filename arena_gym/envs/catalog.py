@@ -7,10 +7,15 @@ from typing import Any
 
 import numpy as np
 
+from ..evaluators.preflight import blockers
 from ..tasks.loader import TaskNotFound, load_folder, load_suite, parse_task
 from ..tasks.models import Task
 from ..tasks.platform import windows_needs
 from .config import TaskSelection
+
+
+class UnscorableTask(ValueError):
+    """A task was asked for that cannot give a valid reward on this VM (the message says why)."""
 
 
 class TaskCatalog:
@@ -20,6 +25,7 @@ class TaskCatalog:
         self.selection = selection
         self.local = local
         self._tasks: dict[str, Task] | None = None
+        self._blockers: dict[tuple[str, str | None], list[str]] = {}
 
     def _load(self) -> dict[str, Task]:
         sel = self.selection
@@ -60,14 +66,39 @@ class TaskCatalog:
                 ids.append(extra)  # to be fetched from the evaluate server
         return ids
 
-    def choose(self, rng: np.random.Generator) -> str:
+    def blockers(self, task: Task, platform: str | None) -> list[str]:
+        """Why ``task`` cannot give a valid reward on a ``platform`` VM (cached; empty when it can)."""
+        key = (task.task_id, platform)
+        if key not in self._blockers:
+            self._blockers[key] = blockers(task, platform)
+        return self._blockers[key]
+
+    def choose(self, rng: np.random.Generator, platform: str | None = None) -> str:
+        """A seeded choice among the tasks that can give a valid reward on this VM's platform."""
         ids = self.ids()
         if not ids:
             raise TaskNotFound(
                 "no tasks to draw from: set tasks.folder (a WAA checkout's examples folder), tasks.suite, "
                 "tasks.ids (fetched from the evaluate server), or use the local suite"
             )
-        return ids[int(rng.integers(len(ids)))]
+        usable = [i for i in ids if i not in self.tasks or not self.blockers(self.tasks[i], platform)]
+        if not usable:
+            example = next(iter(self.tasks.values()))
+            raise TaskNotFound(
+                f"none of the {len(ids)} selected tasks can be scored on this {platform or 'unknown'} VM "
+                f"(e.g. {example.task_id}: {self.blockers(example, platform)[0]}); "
+                "`arena-gym tasks FOLDER` shows which can"
+            )
+        return usable[int(rng.integers(len(usable)))]
+
+    def check(self, task: Task, platform: str | None) -> None:
+        """Refuse, before the agent acts, a task that cannot give a valid reward here."""
+        reasons = self.blockers(task, platform)
+        if reasons:
+            raise UnscorableTask(
+                f"task {task.task_id} cannot give a valid reward on this {platform or 'unknown'} VM: "
+                + "; ".join(reasons[:3]) + ("" if len(reasons) <= 3 else f" (+{len(reasons) - 3} more)")
+            )
 
     def get(self, task_id: str, fetch: Any = None) -> Task:
         if task_id in self.tasks:

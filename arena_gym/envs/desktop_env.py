@@ -76,9 +76,11 @@ class DesktopEnv(gym.Env):
                 else:
                     self.backend.connect()
                 self._unhealthy = False
-            task_id = options.get("task_id") or self.catalog.choose(self.np_random)
+            platform = self.backend.platform
+            task_id = options.get("task_id") or self.catalog.choose(self.np_random, platform)
             fetch = self.backend.evaluator.task if self.backend.evaluator else None
             self.task = self.catalog.get(task_id, fetch)
+            self.catalog.check(self.task, platform)
             self.backend.setup(self.task)
             result = self.backend.observe(self._reset_settle())
         except NotReachable:
@@ -179,6 +181,9 @@ class DesktopEnv(gym.Env):
         if outcome.infra_error:
             extra["infra_error"] = outcome.infra_error
             self._note_failure()
+            return 0.0, extra
+        if outcome.unscorable:
+            extra["unscorable"] = outcome.unscorable
             return 0.0, extra
         return score, extra
 

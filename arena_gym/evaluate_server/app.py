@@ -2,8 +2,9 @@
 
 It accepts the stock request bodies and answers in the stock shapes (spec section 2), and scores
 as WAA's own ``DesktopEnv.evaluate`` does (options passed, infeasible handled, postconfig run).
-Added fields that stock clients ignore: ``infra_error`` and ``reward_valid`` (a VM fault is not a 0),
-``details`` (per-metric scores).
+Added fields that stock clients ignore: ``reward_valid`` and ``kind`` (``valid``, ``infra`` or
+``unscorable``), ``infra_error`` (a VM fault is not a 0), ``unscorable`` (why this VM or build cannot
+score the task), ``details`` (per-metric scores).
 """
 
 from __future__ import annotations
@@ -158,9 +159,11 @@ class EvaluateServer:
             log.exception("evaluate failed")
             return JSONResponse({"success": False, "score": 0.0, "reason": f"Error: {exc}",
                                  "traceback": traceback.format_exc()}, 500)
+        reason = f"Score: {outcome.score:.2f}" if outcome.reward_valid else (outcome.infra_error or outcome.unscorable)
         return JSONResponse({
-            "success": outcome.score >= 1.0, "score": outcome.score, "reason": f"Score: {outcome.score:.2f}",
-            "details": outcome.details, "infra_error": outcome.infra_error, "reward_valid": outcome.reward_valid,
+            "success": outcome.reward_valid and outcome.score >= 1.0, "score": outcome.score, "reason": reason,
+            "details": outcome.details, "infra_error": outcome.infra_error, "unscorable": outcome.unscorable,
+            "reward_valid": outcome.reward_valid, "kind": outcome.kind,
         })
 
     def routes(self) -> list[Route]:
