@@ -105,8 +105,11 @@ def test_bad_input_gets_clear_errors_and_the_server_keeps_serving(ev):
     assert r.status_code == 400 and "not JSON" in r.json()["error"]
     r = ev.post("/evaluate", json={"id": "x", "instruction": "i", "config": []})
     assert r.json() == {"success": False, "score": 0.0, "reason": "No evaluator config"}
+    # An unknown metric: the task cannot be scored; the answer says so and is no valid 0.
     r = ev.post("/evaluate", json={"id": "x", "instruction": "i", "evaluator": {"func": "exact_mach"}})
-    assert r.status_code == 400 and "unknown metric 'exact_mach'" in r.json()["reason"]
+    answer = r.json()
+    assert r.status_code == 200 and answer["reward_valid"] is False and answer["kind"] == "unscorable"
+    assert "unknown metric 'exact_mach'" in answer["unscorable"] and answer["success"] is False
     r = ev.post("/evaluate", json={"id": "x", "instruction": "i", "evaluator": {"func": 3}})
     assert r.status_code == 400 and "evaluator.func" in r.json()["reason"]
     # A getter on a missing file is a genuine 0, not an error.

@@ -4,7 +4,6 @@ edge cases: sheet-index forms, options, precision, comment quirks, defaults."""
 from __future__ import annotations
 
 import json
-import zipfile
 
 import numpy as np
 import openpyxl

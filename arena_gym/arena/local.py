@@ -135,6 +135,8 @@ class LocalArena:
         self._client: ArenaClient | None = None
         self._procs: list[subprocess.Popen[bytes]] = []
         self._server: subprocess.Popen[bytes] | None = None
+        self._display_proc: subprocess.Popen[bytes] | None = None
+        self._wm_proc: subprocess.Popen[bytes] | None = None
 
     # ---- life cycle
     def start(self) -> LocalArena:
@@ -159,7 +161,7 @@ class LocalArena:
             if self.accessibility and self.bus_address:
                 self._enable_accessibility()
             self._run_quiet(["xset", "s", "off", "s", "noblank"])  # Xvfb runs without DPMS (-dpms)
-            self._spawn(WINDOW_MANAGERS[self.wm])
+            self._wm_proc = self._spawn(WINDOW_MANAGERS[self.wm])
             _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
             for app in self.apps:
                 self._spawn(app)
@@ -210,7 +212,7 @@ class LocalArena:
     def _start_display(self, deadline: float) -> None:
         # -noreset: without it Xvfb resets when its last client leaves, and a client connecting
         # during that reset (the window manager, right after xset) is refused.
-        _, number = self._start_reporting(lambda fd: [
+        self._display_proc, number = self._start_reporting(lambda fd: [
             "Xvfb", "-displayfd", str(fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
             "-nolisten", "tcp", "-s", "0", "-dpms", "-noreset", "+extension", "XTEST",
         ], "Xvfb", deadline)
@@ -285,6 +287,15 @@ class LocalArena:
         self._procs = []
         self._server = None
         atexit.unregister(self.stop)
+
+    def pids(self) -> dict[str, int]:
+        """Process ids of the arena's own parts: ``server``, ``display``, ``wm`` (those running)."""
+        parts = {"server": self._server, "display": self._display_proc, "wm": self._wm_proc}
+        return {name: p.pid for name, p in parts.items() if p is not None and p.poll() is None}
+
+    def auth_headers(self) -> dict[str, str]:
+        """The header a client sends to this arena's server (none when it has no token)."""
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
 
     def restart_server(self) -> None:
         """Kill the desktop server and start a fresh one on the same port (its apps stay)."""

@@ -9,8 +9,6 @@ error, which clients read as "no extensions"):
 from __future__ import annotations
 
 import base64
-import contextlib
-import io
 import logging
 import subprocess
 import sys
@@ -30,11 +28,10 @@ from .. import __version__
 from ..protocol.models import MEDIA_TYPES
 from . import files
 from .accessibility import accessibility_tree
+from .agent_worker import AgentWorker
 from .auth import TokenGuard
 from .capture import Screen, encode
-from .computer import Computer
 from .desktop import Desktop, DesktopError, split_command
-from .keyboard import fix_pyautogui_keymap
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
 log = logging.getLogger(__name__)
@@ -47,6 +44,8 @@ class ServerOptions:
     token: str | None = None
     max_upload_bytes: int = 512 * 1024 * 1024
     cursor: bool = True
+    isolate_agent: bool = True  # agent code in a PID namespace of its own where Linux allows it
+    action_timeout_s: float = 60.0  # agent code still running after this is stopped (the agent's error)
 
 
 class DesktopServer:
@@ -56,13 +55,9 @@ class DesktopServer:
         self.options = options or ServerOptions()
         self.screen = Screen(cursor=self.options.cursor)
         self.desktop = Desktop()
-        self.computer = Computer(self.desktop, self.screen.size())
-        # As the stock server does: no 0.1 s pause after every pyautogui call in agent code.
-        import pyautogui
-
-        pyautogui.PAUSE = 0
-        pyautogui.FAILSAFE = False
-        fix_pyautogui_keymap()
+        # Agent code (and the ``computer`` object it sees) lives in a worker process: see agent_worker.
+        self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent)
+        self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
 
@@ -114,7 +109,7 @@ class DesktopServer:
                 "image": base64.b64encode(encode(grab.image(), "png")).decode(),
                 "window_title": title, "rect": rect,
                 "window_names_str": "\n".join(w.title for w in self.desktop.windows() if w.title),
-                "computer_clipboard": self.computer.clipboard.clipboard_content,
+                "computer_clipboard": self.worker.clipboard(),
                 "human_input": None, "status": "success",
             }
 
@@ -125,17 +120,9 @@ class DesktopServer:
 
     # ---- actions
     def _exec(self, code: str) -> str | None:
-        """Run agent code in this process, as WAA does; returns an error message or None."""
-        out = io.StringIO()
-        scope = {"computer": self.computer, "human": None, "__name__": "__agent__"}
-        try:
-            with contextlib.redirect_stdout(out):
-                exec(compile(code, "<action>", "exec"), scope)  # noqa: S102 - the protocol's purpose
-        except Exception as exc:  # the agent's code raised: its failure, reported, not ours
-            return f"{type(exc).__name__}: {exc}"
-        printed = out.getvalue()
-        # The stock server's rule: any "error" in what the code printed fails the call.
-        return printed if "error" in printed.lower() else None
+        """Run agent code in the worker; the agent's error message, or None (the stock server's rules:
+        what raised, or printed "error", failed)."""
+        return self.worker.run(code, self.options.action_timeout_s)
 
     async def execute_windows(self, request: Request) -> Response:
         code = field(await json_body(request), "command", str)
@@ -184,10 +171,9 @@ class DesktopServer:
 
     async def update_computer(self, request: Request) -> Response:
         body = await json_body(request)
-        self.computer.update(
-            body.get("rects") or [], body.get("window_rect") or [], body.get("screenshot"),
-            body.get("scale") or (1.0, 1.0), body.get("clipboard_content"), bool(body.get("swap_ctrl_alt")),
-        )
+        state = {k: body.get(k) for k in ("rects", "window_rect", "screenshot", "scale", "clipboard_content",
+                                           "swap_ctrl_alt")}
+        await run_in_threadpool(self.worker.update, state)
         return JSONResponse({"success": True})
 
     async def execute(self, request: Request) -> Response:
@@ -315,6 +301,7 @@ def _format_args(fmt: Any, quality: Any) -> tuple[str, int | None]:
 def create_app(options: ServerOptions | None = None) -> ASGIApp:
     """The ASGI app for the X display named by ``$DISPLAY``."""
     server = DesktopServer(options)
+    # The agent worker needs no shutdown hook: it ends when its stdin (this process) closes.
     app: ASGIApp = Starlette(routes=server.routes(), exception_handlers={404: not_found, 405: not_found})
     if server.options.token:
         app = TokenGuard(app, server.options.token)

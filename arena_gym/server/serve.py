@@ -74,6 +74,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--token", default=os.environ.get("ARENA_TOKEN"), help="required to bind non-loopback")
     parser.add_argument("--max-upload-mb", type=int, default=512)
     parser.add_argument("--no-cursor", action="store_true", help="leave the cursor out of screenshots")
+    parser.add_argument("--action-timeout", type=float, default=60.0, metavar="S",
+                        help="stop agent code still running after S seconds; the action fails (default 60)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not os.environ.get("DISPLAY"):
@@ -81,7 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         serve(args.host, args.port, args.token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-              cursor=not args.no_cursor)
+              cursor=not args.no_cursor, action_timeout_s=args.action_timeout)
     except BindRefused as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
