@@ -203,15 +203,59 @@ def with_import(code: str) -> str:
     return code if code.lstrip().startswith("import pyautogui") else f"import pyautogui; {code}"
 
 
-def check_code(code: Any) -> str:
-    """The pyautogui-code face: Python source (or WAIT/DONE/FAIL). Syntax errors are invalid actions."""
+CodePolicy = Literal["any", "pyautogui_calls"]
+# pyautogui's input functions an agent may call under the "pyautogui_calls" policy (and time.sleep).
+PYAUTOGUI_CALLS = frozenset({
+    "click", "doubleClick", "tripleClick", "rightClick", "middleClick", "moveTo", "moveRel", "move", "dragTo",
+    "dragRel", "drag", "mouseDown", "mouseUp", "scroll", "hscroll", "vscroll", "write", "typewrite", "press",
+    "hotkey", "keyDown", "keyUp", "sleep",
+})
+
+
+def check_code(code: Any, policy: CodePolicy = "any") -> str:
+    """The pyautogui-code face: Python source (or WAIT/DONE/FAIL). Syntax errors are invalid actions.
+
+    ``policy="any"`` is WAA's: any Python runs. ``"pyautogui_calls"`` (for RL, where a policy could
+    otherwise learn to write the scored file itself) admits only ``import pyautogui`` / ``import time``
+    and calls of pyautogui's input functions (and ``time.sleep``) on literal arguments, checked on the
+    syntax tree before anything runs."""
     if not isinstance(code, str) or not code.strip():
         raise InvalidAction("a code action is a non-empty string of Python (pyautogui) code, or WAIT/DONE/FAIL")
     try:
-        ast.parse(code)
+        tree = ast.parse(code)
     except SyntaxError as exc:
         raise InvalidAction(f"Python syntax error at line {exc.lineno}: {exc.msg}") from None
+    if policy == "pyautogui_calls":
+        for node in tree.body:
+            _check_statement(node)
     return code
+
+
+def _check_statement(node: ast.stmt) -> None:
+    where = f"line {node.lineno}"
+    if isinstance(node, ast.Import):
+        names = [alias.name for alias in node.names if alias.asname is None]
+        if len(names) == len(node.names) and set(names) <= {"pyautogui", "time"}:
+            return
+        raise InvalidAction(f"{where}: only `import pyautogui` and `import time` are allowed (code_policy=pyautogui_calls)")
+    call = node.value if isinstance(node, ast.Expr) else None
+    if not isinstance(call, ast.Call):
+        raise InvalidAction(f"{where}: only calls of pyautogui's functions are allowed (code_policy=pyautogui_calls)")
+    func = call.func
+    if not (isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) and (
+            (func.value.id == "pyautogui" and func.attr in PYAUTOGUI_CALLS)
+            or (func.value.id == "time" and func.attr == "sleep"))):
+        shown = ast.unparse(func)
+        raise InvalidAction(f"{where}: {shown}() is not one of pyautogui's input functions (code_policy=pyautogui_calls)")
+    for arg in [*call.args, *(k.value for k in call.keywords)]:
+        try:
+            ast.literal_eval(arg)
+        except ValueError:
+            raise InvalidAction(
+                f"{where}: {ast.unparse(arg)} is not a literal; arguments must be numbers, strings or lists of them "
+                "(code_policy=pyautogui_calls)") from None
+    if any(k.arg is None for k in call.keywords):
+        raise InvalidAction(f"{where}: **kwargs are not allowed (code_policy=pyautogui_calls)")
 
 
 def action_schema() -> dict[str, Any]:

@@ -51,6 +51,10 @@ class EnvConfig(BaseModel):
     observation: ObservationConfig = Field(default_factory=ObservationConfig)
     action_face: Literal["structured", "pyautogui"] = Field(
         "structured", description="structured: computer_13 JSON actions; pyautogui: Python code strings")
+    code_policy: Literal["any", "pyautogui_calls"] = Field(
+        "any", description="pyautogui face only. any: any Python runs (WAA's rule); pyautogui_calls: only calls "
+                           "of pyautogui's input functions on literal arguments, so a policy cannot write the scored "
+                           "file itself (for RL)")
     max_steps: int = Field(15, ge=1, le=10_000, description="WAA's default is 15")
     settle: SettleSpec = Field(default_factory=SettleSpec)
     reset_settle: SettleSpec = Field(

@@ -136,7 +136,7 @@ class DesktopEnv(gym.Env):
         if self.config.action_face == "pyautogui":
             if isinstance(action, str) and action.strip() in ("WAIT", "DONE", "FAIL"):
                 return action.strip(), None
-            return "CODE", A.check_code(action)
+            return "CODE", A.check_code(action, self.config.code_policy)
         parsed = A.parse_action(action)
         obs = self.config.observation
         scale = (self._screen[0] / obs.width, self._screen[1] / obs.height)
