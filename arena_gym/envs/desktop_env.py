@@ -27,6 +27,10 @@ from .spaces import AnyText
 
 log = logging.getLogger(__name__)
 
+class DesktopNotReady(ArenaError):
+    """Reset's setup ran but the desktop never became ready (an infrastructure failure)."""
+
+
 INFRA_ERRORS = (ArenaError, SetupError, OSError)
 
 
@@ -82,7 +86,13 @@ class DesktopEnv(gym.Env):
             self.task = self.catalog.get(task_id, fetch)
             self.catalog.check(self.task, platform)
             self.backend.setup(self.task)
-            result = self.backend.observe(self._reset_settle())
+            settle = self._reset_settle()
+            result = self.backend.observe(settle)
+            if not result.stable and settle.timeout_s > 0:
+                raise DesktopNotReady(
+                    f"the desktop was not ready {settle.timeout_s:g} s after setting up task {self.task.task_id} "
+                    "(the app in front kept busy, or the screen kept changing); raise reset_settle.timeout_s "
+                    "if the VM is just slow")
         except NotReachable:
             raise  # never connected: a configuration problem, said plainly
         except INFRA_ERRORS as exc:

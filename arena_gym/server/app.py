@@ -26,7 +26,7 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..protocol.models import MEDIA_TYPES
-from . import files
+from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
@@ -57,6 +57,7 @@ class DesktopServer:
         self.desktop = Desktop()
         # Agent code (and the ``computer`` object it sees) lives in a worker process: see agent_worker.
         self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent)
+        self.pinger = readiness.AppPinger()
         self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
@@ -154,8 +155,8 @@ class DesktopServer:
         def act() -> tuple[bytes, str | None, float, bool]:
             with self.input_lock:
                 failure = self._exec(code) if code else None
-                grab, stable, waited = self.screen.settle(
-                    min(timeout_s, 60.0), stable_ms, interval_ms, min(fixed_wait_s, 60.0)
+                grab, stable, waited = readiness.settle(
+                    self.screen, self.pinger, min(timeout_s, 60.0), stable_ms, interval_ms, min(fixed_wait_s, 60.0)
                 )
             return encode(grab.image(), fmt, quality), failure, waited, stable
 

@@ -65,27 +65,17 @@ class Screen:
         mon = self._mss().monitors[1]
         return int(mon["width"]), int(mon["height"])
 
-    def settle(
-        self, timeout_s: float, stable_ms: float, interval_ms: float, fixed_wait_s: float = 0.0
-    ) -> tuple[Grab, bool, float]:
-        """Grab until the screen has not changed for ``stable_ms`` or ``timeout_s`` has passed.
-
-        Returns the last frame, whether it was stable, and the milliseconds spent.
-        """
-        start = time.monotonic()
-        if fixed_wait_s:
-            time.sleep(fixed_wait_s)
+    def quiet(self, deadline: float, stable_ms: float, interval_ms: float) -> tuple[Grab, bool]:
+        """Grab until the screen has not changed for ``stable_ms`` (True) or ``deadline`` passed (False)."""
         frame = self.grab()
-        if timeout_s <= 0:
-            return frame, True, (time.monotonic() - start) * 1000
         since = time.monotonic()
         while True:
             now = time.monotonic()
             if (now - since) * 1000 >= stable_ms:
-                return frame, True, (now - start) * 1000
-            if now - start >= timeout_s:
-                return frame, False, (now - start) * 1000
-            time.sleep(interval_ms / 1000)
+                return frame, True
+            if now >= deadline:
+                return frame, False
+            time.sleep(min(interval_ms / 1000, max(deadline - now, 0.0)))
             nxt = self.grab()
             if nxt.raw != frame.raw:
                 since = time.monotonic()
