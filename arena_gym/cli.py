@@ -8,10 +8,12 @@ import sys
 from collections.abc import Callable
 
 from . import __version__
-from .commands import run, tasks, up, view
+from .commands import check_tasks, run, tasks, up, view
 
 # Each command module offers ``add_parser(subparsers)`` and sets ``func`` on its parser.
-COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [up.add_parser, run.add_parser, tasks.add_parser, view.add_parser]
+COMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
+    up.add_parser, run.add_parser, tasks.add_parser, check_tasks.add_parser, view.add_parser,
+]
 
 
 def build_parser() -> argparse.ArgumentParser:

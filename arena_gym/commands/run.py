@@ -93,7 +93,8 @@ def run(args: argparse.Namespace) -> int:
                 results.append(result)
                 results_file.write(json.dumps(result) + "\n")
                 results_file.flush()
-                note = f"  infra: {result['infra_error']}" if result["infra_error"] else ""
+                note = f"  infra: {result['infra_error']}" if result["infra_error"] else (
+                    f"  unscorable: {result['unscorable']}" if result["unscorable"] else "")
                 counter = f"[{n + 1}/{episodes}]"
                 print(f"{counter:>{2 * len(str(episodes)) + 3}} {result['task_id']:<24} reward {result['reward']:.2f}  "
                       f"steps {result['steps']:>2}  {result['seconds']:5.1f}s{note}", flush=True)
@@ -125,5 +126,5 @@ def _episode(env: gym.Env, agent: Any, seed: int, options: dict[str, Any] | None
     return {
         "task_id": info.get("task_id"), "domain": info.get("domain"), "reward": float(reward), "steps": steps,
         "reward_valid": info.get("reward_valid", True) and not infra, "infra_error": infra,
-        "seconds": round(time.monotonic() - start, 2),
+        "unscorable": info.get("unscorable"), "seconds": round(time.monotonic() - start, 2),
     }

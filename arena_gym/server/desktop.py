@@ -202,7 +202,25 @@ class Desktop:
         if not found:
             raise DesktopError(f"Window {name} not found (empty results)", 404)
         run(["wmctrl", "-i", "-a", found[0].id])
+        # The next step acts on whatever has the focus: answer once it is this window.
+        deadline = time.monotonic() + max(timeout, 5.0)
+        while self.active_window_id() != int(found[0].id, 16):
+            if time.monotonic() >= deadline:
+                raise DesktopError(f"Window {found[0].title!r} was found but did not take the focus", 500)
+            time.sleep(0.02)
         return found[0]
+
+    def active_window_id(self) -> int | None:
+        """The focused window's id (EWMH ``_NET_ACTIVE_WINDOW``), None when there is none."""
+        try:
+            conn = xdisplay.Display()
+        except (Xlib.error.DisplayError, Xlib.error.ConnectionClosedError):
+            return None
+        try:
+            prop = conn.screen().root.get_full_property(conn.intern_atom("_NET_ACTIVE_WINDOW"), X.AnyPropertyType)
+            return int(prop.value[0]) or None if prop is not None and len(prop.value) else None
+        finally:
+            conn.close()
 
     def close(self, name: str, strict: bool = False, by_class: bool = False) -> Window:
         found = self.find_windows(name, strict, by_class)
