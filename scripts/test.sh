@@ -1,6 +1,10 @@
 #!/usr/bin/env bash
-# The test command: set up (idempotent), then run the whole suite. Extra arguments go to pytest.
+# The test command: set up (idempotent), then run the whole suite: the default tier, then the heavy tier
+# (stuttering apps). Extra arguments go to pytest, and then only the default tier runs with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-exec .venv/bin/python -m pytest -ra "$@"
+.venv/bin/python -m pytest -ra "$@"
+if [[ $# -eq 0 ]]; then
+  .venv/bin/python -m pytest -ra -m stutter
+fi
