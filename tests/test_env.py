@@ -277,3 +277,27 @@ def test_pool_tunnels_reach_their_own_sub_env_and_bad_pools_are_named(tmp_path):
     from arena_gym.envs.pool import load_pool
 
     assert [vm.name for vm in load_pool(Path(__file__).parents[1] / "configs" / "pool.example.yaml")] == ["waa-1", "waa-2"]
+
+
+def test_on_a_stock_vm_reset_waits_for_the_window_the_setup_opens(tmp_path):
+    """No X11 on the other side: readiness is the expected window in WAA's window list, then the settle."""
+    import threading
+
+    task_dir = tmp_path / "examples" / "docs"
+    task_dir.mkdir(parents=True)
+    (task_dir / "open-report.json").write_text(json.dumps({
+        "id": "open-report", "instruction": "Edit the report", "evaluator": {"func": "infeasible"},
+        "config": [{"type": "activate_window", "parameters": {"window_name": "report.docx — LibreOffice Writer"}}]}))
+    with StockWAAServer() as vm:
+        env = gym.make("WAA-v0", server_url=vm.url, evaluate_url=None, dialect="waa", tasks={"folder": str(tmp_path)},
+                       settle={"timeout_s": 0}, reset_settle={"timeout_s": 3.0, "stable_ms": 50},
+                       observation={"width": 64, "height": 48})
+        try:
+            _, info = env.reset(seed=0)  # the window never comes
+            assert info["reward_valid"] is False and "report.docx" in info["infra_error"]
+            threading.Timer(0.5, lambda: vm.windows.append("report.docx - LibreOffice Writer")).start()
+            _, info = env.reset(seed=0)  # it comes while the reset waits
+            assert "infra_error" not in info
+        finally:
+            env.close()
+        assert vm.hits["GET /obs_winagent"] >= 3

@@ -8,17 +8,36 @@ turns them into truncations.
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import Any
 
 from ..evaluators import EvalContext, EvalOutcome, evaluate
-from ..protocol import ArenaClient, StepResult, Unreachable
+from ..protocol import ArenaClient, ArenaError, ServerError, StepResult, Unreachable
 from ..protocol.evaluate import EvaluateClient
 from ..tasks.models import Task
 from ..tasks.setup import SetupError, SetupExecutor
 from .config import EnvConfig
 
 log = logging.getLogger(__name__)
+
+
+class DesktopNotReady(ArenaError):
+    """Reset's setup ran but the desktop never became ready (an infrastructure failure)."""
+
+
+def _fold(title: str) -> str:
+    return title.replace("\u2014", "-").replace("\u2013", "-").lower()
+
+
+def expected_window(task: Task) -> str | None:
+    """The window a task's setup leaves in front: its last ``activate_window``, else its last ``open``."""
+    for step in reversed(task.config):
+        if step.type == "activate_window":
+            return str(step.parameters["window_name"])
+        if step.type == "open":
+            return str(step.parameters["path"]).replace("\\", "/").rsplit("/", 1)[-1]
+    return None
 
 
 class NotReachable(RuntimeError):
@@ -128,6 +147,32 @@ class Backend:
             return
         ctx = self.eval_context(task)
         SetupExecutor(self.client, self.platform or "windows", ctx.fetcher, self._task_dir(task)).run(task.config)
+
+    def wait_for_expected_window(self, task: Task, timeout_s: float) -> None:
+        """On a server without the readiness extension (a stock VM, where only the stock protocol reaches
+        the desktop): wait until the window the setup opened or activated is listed. Raises
+        ``DesktopNotReady`` when it never is; returns at once where the server cannot list windows."""
+        assert self.client is not None
+        caps = self.client.capabilities
+        if (caps is not None and caps.readiness) or timeout_s <= 0:
+            return
+        title = expected_window(task)
+        if title is None:
+            return
+        deadline = time.monotonic() + timeout_s
+        want = _fold(title)
+        while True:
+            try:
+                titles = self.client.window_titles()
+            except ServerError:
+                log.debug("%s lists no windows: readiness rests on the screen settle alone", self.config.server_url)
+                return
+            if any(want in _fold(t) for t in titles):
+                return
+            if time.monotonic() >= deadline:
+                raise DesktopNotReady(f"the window {title!r} that task {task.task_id}'s setup opens was not listed "
+                                      f"within {timeout_s:g} s (windows: {titles[:5]})")
+            time.sleep(0.25)
 
     def eval_context(self, task: Task) -> EvalContext:
         assert self.client is not None

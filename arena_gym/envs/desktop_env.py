@@ -20,16 +20,12 @@ from .. import actions as A
 from ..protocol import ActionFailed, ArenaError, Frame, SettleSpec, StepResult
 from ..tasks.models import Task
 from ..tasks.setup import SetupError
-from .backend import Backend, NotReachable
+from .backend import Backend, DesktopNotReady, NotReachable
 from .catalog import TaskCatalog
 from .config import EnvConfig
 from .spaces import AnyText
 
 log = logging.getLogger(__name__)
-
-class DesktopNotReady(ArenaError):
-    """Reset's setup ran but the desktop never became ready (an infrastructure failure)."""
-
 
 INFRA_ERRORS = (ArenaError, SetupError, OSError)
 
@@ -87,6 +83,7 @@ class DesktopEnv(gym.Env):
             self.catalog.check(self.task, platform)
             self.backend.setup(self.task)
             settle = self._reset_settle()
+            self.backend.wait_for_expected_window(self.task, settle.timeout_s)
             result = self.backend.observe(settle)
             if not result.stable and settle.timeout_s > 0:
                 raise DesktopNotReady(

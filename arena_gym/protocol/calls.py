@@ -163,6 +163,11 @@ class WAADialect:
             params["quality"] = str(quality)
         return Call("screenshot", "GET", "/screenshot", Kind.SCREENSHOT, True, _frame, params=params or None)
 
+    def window_titles(self) -> Call[list[str]]:
+        """Titles of the open windows (``/obs_winagent``'s ``window_names_str``: WAA's only window list)."""
+        return Call("window_titles", "GET", "/obs_winagent", Kind.SCREENSHOT, True,
+                    lambda r: [t for t in str(_json(r).get("window_names_str") or "").split("\n") if t])
+
     def execute_windows(self, code: str) -> Call[None]:
         """Run Python in the server process (WAA's ``code_block`` action path)."""
         return Call("execute_windows", "POST", "/execute_windows", Kind.ACTION, False, _none, json={"command": code})

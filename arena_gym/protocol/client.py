@@ -317,6 +317,7 @@ class _Endpoints:
     create_file = _endpoint("create_file")
     clear_task_files = _endpoint("clear_task_files")
     recycle = _endpoint("recycle")
+    window_titles = _endpoint("window_titles")
 
     def call(self, call: Call[Any]) -> Any:
         """Run one ``Call`` (e.g. a route of another arena-gym service) with this client's pool and errors."""

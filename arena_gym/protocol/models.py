@@ -67,6 +67,11 @@ class Capabilities(BaseModel):
     def step(self) -> bool:
         return "step" in self.extensions
 
+    @property
+    def readiness(self) -> bool:
+        """The server's settle waits for the app in front to be ready (not only a still screen)."""
+        return "readiness" in self.extensions
+
     def supports_format(self, fmt: str) -> bool:
         return fmt in self.screenshot_formats
 

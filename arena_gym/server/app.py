@@ -69,7 +69,8 @@ class DesktopServer:
     async def capabilities(self, request: Request) -> Response:
         return JSONResponse({
             "server": "arena-gym", "version": __version__,
-            "extensions": ["step", "screenshot_format", "settle"],
+            # readiness: the settle waits for the app in front to have handled the input (see readiness.py)
+            "extensions": ["step", "screenshot_format", "settle", "readiness"],
             "screenshot_formats": list(MEDIA_TYPES),
         })
 

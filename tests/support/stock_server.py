@@ -13,6 +13,7 @@ the Windows drive: ``C:\\Users\\Docker\\Desktop\\a.txt`` is ``<drive>/C/Users/Do
   400 no), ``/desktop_path``, ``/documents_path``, ``/setup/create_folder|create_file|recycle`` (JSON).
 - Flask-style HTTP/1.0 answers; unknown routes, unknown ``/setup/*`` steps included, answer 500
   ``{"status": "error", "message": "404 Not Found: ..."}`` (the catch-all error handler).
+- ``/obs_winagent`` lists ``windows`` (titles a test sets) in ``window_names_str``.
 - ``faults`` injects an answer per route (``{"/file": 503}``) to play a broken or refusing VM.
 """
 
@@ -93,6 +94,7 @@ class StockWAAServer:
         self.hits: Counter[str] = Counter()
         self.programs = dict(programs or {})
         self.faults: dict[str, tuple[int, Any]] = {}
+        self.windows: list[str] = []  # the open windows' titles, as /obs_winagent lists them
         self._drive_dir = tempfile.mkdtemp(prefix="stock-vm-")
         self.drive = Path(self._drive_dir)
         for folder in ("Desktop", "Documents", "Downloads"):
@@ -211,6 +213,13 @@ class StockWAAServer:
                     self._send(200, server.screen.png(), "image/png")
                 elif path == "/platform":
                     self._send(200, "Windows")
+                elif path == "/obs_winagent":
+                    import base64
+
+                    title = server.windows[-1] if server.windows else "Desktop"
+                    self._send(200, {"image": base64.b64encode(server.screen.png()).decode(), "window_title": title,
+                                     "rect": [0, 0, 1024, 768], "window_names_str": "\n".join(server.windows),
+                                     "computer_clipboard": None, "human_input": None, "status": "success"})
                 else:
                     self._send(500, {"status": "error", "message": NOT_FOUND})
 
