@@ -166,3 +166,22 @@ def test_getters_not_built_are_unscorable_on_every_platform(ctx):
     assert not out.reward_valid and "CDP" in out.unscorable
     for platform in ("linux", "windows", None):
         assert any("CDP" in r for r in scoring_blockers(t, platform))
+
+
+def test_the_tasks_benchmark_decides_a_metric_whose_semantics_differ(ctx):
+    """is_expected_bookmarks: WAA asks for at least the expected URLs on the bar, OSWorld for exactly them."""
+    bar = {"bookmark_bar": {"children": [{"type": "url", "url": "https://a.org"}, {"type": "url", "url": "https://b.org"}]}}
+    evaluator = {"func": "is_expected_bookmarks", "result": {"type": "test_value", "value": bar},
+                 "expected": {"type": "rule", "rules": {"type": "bookmark_bar_websites_urls", "urls": ["https://a.org"]}}}
+
+    def scored(task_id: str, **extra) -> float:
+        t = parse_task({"id": task_id, "instruction": "i", "config": [], "evaluator": evaluator, **extra}, "t.json")
+        return t.benchmark, evaluate(t, ctx, "DONE").score
+
+    assert scored("7a5a7856-f1b6-42a4-ade9-1ca81ca0f263-wos") == ("waa", 1.0)
+    assert scored("7a5a7856-f1b6-42a4-ade9-1ca81ca0f263") == ("osworld", 0.0)
+    assert scored("my-own-task") == ("waa", 1.0)
+    assert scored("my-own-task", benchmark="osworld") == ("osworld", 0.0)
+    exact = {**bar, "bookmark_bar": {"children": bar["bookmark_bar"]["children"][:1]}}
+    evaluator["result"] = {"type": "test_value", "value": exact}
+    assert scored("7a5a7856-f1b6-42a4-ade9-1ca81ca0f263") == ("osworld", 1.0)

@@ -30,7 +30,7 @@ def scoring_blockers(task: Task, platform: str | None = None) -> list[str]:
     if not ev.infeasible:
         for name in ev.metrics:
             try:
-                get_metric(name)
+                get_metric(name, task.benchmark)
             except EvaluatorError as exc:
                 reasons.append(str(exc))
         for role, spec in _getter_specs(task):

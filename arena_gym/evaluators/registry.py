@@ -35,6 +35,9 @@ class GetterFacts:
 
 
 METRICS: dict[str, Metric] = {}
+# A metric whose semantics differ between benchmarks on the same input: (benchmark, name) -> its variant.
+# The task's benchmark decides (``Task.benchmark``); a name without a variant is the same for all.
+METRIC_VARIANTS: dict[tuple[str, str], Metric] = {}
 GETTERS: dict[str, Getter] = {}
 GETTER_FACTS: dict[str, GetterFacts] = {}
 
@@ -60,9 +63,15 @@ class WindowsOnly(Unscorable):
         self.why = why
 
 
-def metric(name: str) -> Callable[[Metric], Metric]:
+def metric(name: str, benchmark: str | None = None) -> Callable[[Metric], Metric]:
+    """Register a metric by the name task files use; ``benchmark`` ("waa", "osworld"): only for that
+    benchmark's tasks, where its semantics differ from the shared one's."""
+
     def register(fn: Metric) -> Metric:
-        METRICS[name] = fn
+        if benchmark is None:
+            METRICS[name] = fn
+        else:
+            METRIC_VARIANTS[(benchmark, name)] = fn
         return fn
 
     return register
@@ -101,11 +110,16 @@ def _unknown(kind: str, name: str, known: dict[str, Any]) -> EvaluatorError:
     )
 
 
-def get_metric(name: str) -> Metric:
+def get_metric(name: str, benchmark: str | None = None) -> Metric:
+    """The metric ``name`` as ``benchmark``'s tasks are scored by it (its variant, else the shared one)."""
     _load_builtin()
+    if benchmark is not None and (benchmark, name) in METRIC_VARIANTS:
+        return METRIC_VARIANTS[(benchmark, name)]
     try:
         return METRICS[name]
     except KeyError:
+        if benchmark is not None and any(n == name for _, n in METRIC_VARIANTS):
+            raise EvaluatorError(f"metric {name!r} is only registered for other benchmarks than {benchmark!r}") from None
         raise _unknown("metric", name, METRICS) from None
 
 

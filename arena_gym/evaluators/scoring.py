@@ -111,8 +111,9 @@ def _number(value: Any) -> float | None:
     return None
 
 
-def _call_metric(name: str, result: Any, expected: Any, options: Any, details: list[dict[str, Any]]) -> float:
-    fn = get_metric(name)
+def _call_metric(task: Task, name: str, result: Any, expected: Any, options: Any,
+                 details: list[dict[str, Any]]) -> float:
+    fn = get_metric(name, task.benchmark)
     kwargs = options if isinstance(options, dict) else {}
     try:
         value = fn(result, expected, **kwargs) if expected is not None else fn(result, **kwargs)
@@ -155,7 +156,7 @@ def _check_names(task: Task) -> None:
         return
     try:
         for name in ev.metrics:
-            get_metric(name)
+            get_metric(name, task.benchmark)
         for specs in (ev.result, ev.expected):
             for spec in specs if isinstance(specs, list) else [specs]:
                 if spec is not None:
@@ -197,7 +198,7 @@ def _single(ctx: EvalContext, task: Task, details: list[dict[str, Any]]) -> Eval
         raise
     except Exception as exc:  # WAA lets this raise out of evaluate: no score
         raise _unscorable(f"expected getter {expected_spec.type if expected_spec else '?'}", exc, details) from exc
-    score = _call_metric(name, result, expected, ev.options, details)
+    score = _call_metric(task, name, result, expected, ev.options, details)
     details.append({"metric": name, "score": score})
     return EvalOutcome(score, details, reason=f"{name}: {score:.2f}")
 
@@ -235,7 +236,7 @@ def _combined(ctx: EvalContext, task: Task, details: list[dict[str, Any]]) -> Ev
         except Exception as exc:
             raise _unscorable(f"expected getter {expected_spec.type if expected_spec else '?'}", exc,
                               details) from exc
-        score = _call_metric(name, result, expected, options[i] or {}, details)
+        score = _call_metric(task, name, result, expected, options[i] or {}, details)
         details.append({"metric": name, "score": score})
         scores.append(score)
         if conj == "and" and score == 0.0:

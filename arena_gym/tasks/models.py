@@ -6,6 +6,7 @@ that names the field, not a surprise at setup time.
 
 from __future__ import annotations
 
+import re
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
@@ -218,6 +219,9 @@ class EvaluatorSpec(BaseModel):
         return self.func == "infeasible"
 
 
+_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}", re.IGNORECASE)
+
+
 class Task(BaseModel):
     """A task file. ``task_id`` is the file stem (the id WAA's suites use), not always ``id``."""
 
@@ -236,9 +240,14 @@ class Task(BaseModel):
     path: str | None = None
     # arena-gym extension for local tasks: a scripted solution (agent code, one string per step).
     oracle: list[str] | None = None
+    # Whose semantics score it where a metric's name means different things (WAA's, OSWorld's). Task files
+    # may say so; otherwise OSWorld's ids are bare UUIDs and everything else is scored as WAA scores it.
+    benchmark: Literal["waa", "osworld"] | None = None
 
     @model_validator(mode="after")
     def _default_task_id(self) -> Task:
         if not self.task_id:
             self.task_id = self.id
+        if self.benchmark is None:
+            self.benchmark = "osworld" if _UUID.fullmatch(self.id) else "waa"
         return self

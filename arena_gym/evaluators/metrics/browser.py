@@ -23,6 +23,19 @@ def is_expected_bookmarks(bookmarks: dict[str, Any] | None, rule: dict[str, Any]
     raise ValueError(f"is_expected_bookmarks: unknown type {rule['type']!r}")
 
 
+@metric("is_expected_bookmarks", benchmark="osworld")
+def is_expected_bookmarks_osworld(bookmarks: dict[str, Any] | None, rule: dict[str, Any]) -> float:
+    """OSWorld's: the bookmark bar holds exactly the expected folders or URLs (WAA's: at least them)."""
+    if not bookmarks:
+        return 0.0
+    bar = bookmarks.get("bookmark_bar", {}).get("children", [])
+    if rule["type"] == "bookmark_bar_folders_names":
+        return float({b.get("name") for b in bar if b.get("type") == "folder"} == set(rule["names"]))
+    if rule["type"] == "bookmark_bar_websites_urls":
+        return float({b.get("url") for b in bar if b.get("type") == "url"} == set(rule["urls"]))
+    raise ValueError(f"is_expected_bookmarks: type {rule['type']!r} is not supported here")
+
+
 @metric("is_cookie_deleted")
 def is_cookie_deleted(cookies: list[Any] | None, rule: dict[str, Any]) -> float:
     if cookies is None:
