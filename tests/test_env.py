@@ -301,3 +301,25 @@ def test_on_a_stock_vm_reset_waits_for_the_window_the_setup_opens(tmp_path):
         finally:
             env.close()
         assert vm.hits["GET /obs_winagent"] >= 3
+
+
+def test_a_task_that_cannot_be_scored_is_refused_before_the_agent_acts(tmp_path):
+    from arena_gym.envs.catalog import UnscorableTask
+
+    task_dir = tmp_path / "examples" / "chrome"
+    task_dir.mkdir(parents=True)
+    (task_dir / "fine.json").write_text(json.dumps(
+        {"id": "fine", "instruction": "nothing", "config": [], "evaluator": {"func": "infeasible"}}))
+    (task_dir / "tabs.json").write_text(json.dumps({
+        "id": "tabs", "instruction": "open tabs", "config": [],
+        "evaluator": {"func": "is_expected_tabs", "result": {"type": "open_tabs_info"},
+                      "expected": {"type": "rule", "rules": {"type": "url", "urls": []}}}}))
+    with StockWAAServer() as vm:
+        env = gym.make("WAA-v0", server_url=vm.url, evaluate_url=None, dialect="waa", tasks={"folder": str(tmp_path)},
+                       settle={"timeout_s": 0}, reset_settle={"timeout_s": 0}, observation={"width": 64, "height": 48})
+        try:
+            assert {env.reset(seed=s)[1]["task_id"] for s in range(8)} == {"fine"}  # never drawn
+            with pytest.raises(UnscorableTask, match="tabs cannot give a valid reward.*CDP"):
+                env.reset(options={"task_id": "tabs"})
+        finally:
+            env.close()

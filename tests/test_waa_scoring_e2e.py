@@ -329,3 +329,29 @@ def test_every_waa_metric_scores_one_for_a_perfect_result_and_a_valid_zero_for_a
     assert not missing, f"metrics no task checked end to end: {sorted(missing)}"
     assert set(LIVE_BROWSER_VALUES) <= unscorable_seen
     print(f"\n{len(set().union(*checked.values()))} tasks checked end to end over {len(checked)} metrics")
+
+
+@pytest.mark.parametrize(("route", "status"), [("/file", 503), ("/file", 500), ("/file", 401), ("/execute", 500),
+                                               ("/file", 403)])
+def test_a_vm_that_fails_or_refuses_a_read_gives_an_infrastructure_failure_not_a_zero(waa_tasks, world, route, status):
+    vm, assets, answers, tmp = world
+    by_id = {t.task_id: t for t in waa_tasks}
+    # A file-reading task and a command-reading task, each with a perfect result in place.
+    task = by_id["366de66e-cbae-4d72-b042-26390db2b145-WOS"] if route == "/file" else next(
+        t for t in waa_tasks if not t.evaluator.infeasible and isinstance(t.evaluator.result, object)
+        and getattr(t.evaluator.result, "type", "") == "vm_command_line" and not scoring_blockers(t, "windows"))
+    assert _prepare(vm, assets, answers, task, good=True)
+    assert _score(vm, assets, task, tmp / "before").score == 1.0
+    vm.fault(route, status)
+    out = _score(vm, assets, task, tmp / "after")
+    assert out.kind == "infra" and not out.reward_valid and out.infra_error, out
+    assert str(status) in out.infra_error
+
+
+def test_a_missing_result_file_is_a_genuine_valid_zero(waa_tasks, world):
+    vm, assets, answers, tmp = world
+    task = {t.task_id: t for t in waa_tasks}["366de66e-cbae-4d72-b042-26390db2b145-WOS"]
+    assert _prepare(vm, assets, answers, task, good=True)
+    vm.local(_items(task)[1][1].options()["path"]).unlink()
+    out = _score(vm, assets, task, tmp)
+    assert out.kind == "valid" and out.score == 0.0

@@ -15,6 +15,8 @@ from typing import Any
 import gymnasium as gym
 
 from ..agents import load_agent
+from ..envs.catalog import UnscorableTask
+from ..tasks.loader import TaskNotFound
 from ..wrappers import RecordEpisodes
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,9 @@ def run(args: argparse.Namespace) -> int:
                       f"steps {result['steps']:>2}  {result['seconds']:5.1f}s{note}", flush=True)
     except KeyboardInterrupt:
         print("interrupted; what ran is recorded.", file=sys.stderr)
+    except (UnscorableTask, TaskNotFound) as exc:
+        print(f"arena-gym run: {exc}", file=sys.stderr)
+        return 2
     finally:
         env.close()
     if results:
