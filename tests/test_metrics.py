@@ -4,6 +4,7 @@ edge cases: sheet-index forms, options, precision, comment quirks, defaults."""
 from __future__ import annotations
 
 import json
+import zipfile
 
 import numpy as np
 import openpyxl
@@ -286,3 +287,107 @@ class TestImages:
         x = rng.integers(0, 256, (20, 20)).astype(np.uint8)
         assert ssim(x, x) == pytest.approx(1.0)
         assert ssim(x, 255 - x) < 0
+
+
+class TestWaaQuirks:
+    """Inputs on which arena-gym once scored differently from WAA's own metric code."""
+
+    def test_highlights_inside_tables_count(self, tmp_path):
+        from docx.enum.text import WD_COLOR_INDEX
+
+        def doc(path, highlight_cell):
+            d = Document()
+            d.add_paragraph("Body text")
+            cell = d.add_table(rows=1, cols=1).cell(0, 0).paragraphs[0].add_run("in a table")
+            if highlight_cell:
+                cell.font.highlight_color = WD_COLOR_INDEX.YELLOW
+            d.save(path)
+            return str(path)
+
+        gold = doc(tmp_path / "g.docx", True)
+        assert m("compare_highlighted_text")(doc(tmp_path / "r.docx", True), gold) == 1.0
+        assert m("compare_highlighted_text")(doc(tmp_path / "w.docx", False), gold) == 0.0
+
+    def test_compare_pdfs_strips_the_text(self, tmp_path):
+        import fitz
+        from rapidfuzz import fuzz
+
+        def pdf(path, lines):
+            doc = fitz.open()
+            page = doc.new_page()
+            for i, line in enumerate(lines):
+                page.insert_text((72, 72 + 14 * i), line)
+            doc.save(path)
+            return str(path)
+
+        a = pdf(tmp_path / "a.pdf", ["Autonomous agents", "planning memory tools"])
+        b = pdf(tmp_path / "b.pdf", ["Autonomous agent", "planning and memory"])
+        texts = []
+        for path in (a, b):
+            with fitz.open(path) as doc:
+                texts.append("".join(p.get_text() for p in doc).strip())
+        assert m("compare_pdfs")(a, b) == pytest.approx(fuzz.ratio(*texts) / 100)
+
+    def test_text_that_is_not_utf8_is_not_the_expected_text(self, tmp_path):
+        gold = tmp_path / "gold.txt"
+        gold.write_text("caf\N{LATIN SMALL LETTER E WITH ACUTE}\n")
+        latin1 = tmp_path / "latin1.txt"
+        latin1.write_bytes("caf\N{LATIN SMALL LETTER E WITH ACUTE}\n".encode("latin-1"))
+        assert m("compare_text_file")(str(gold), str(gold)) == 1.0
+        assert m("compare_text_file")(str(latin1), str(gold)) == 0.0
+
+    def test_keybindings_after_a_block_comment_line(self, tmp_path):
+        want = {"key": "ctrl+j", "command": "workbench.action.focusActiveEditorGroup", "when": "terminalFocus"}
+        path = tmp_path / "keybindings.json"
+        path.write_text("/* Place your key bindings in this file */\n" + json.dumps([want]))
+        assert m("check_json_keybindings")(str(path), {"expected": want}) == 1.0
+
+    def test_default_font_takes_the_last_standard_entry(self, tmp_path):
+        path = tmp_path / "registrymodifications.xcu"
+        path.write_text(
+            '<oor:items xmlns:oor="http://openoffice.org/2001/registry">'
+            '<item oor:path="/org.openoffice.Office.Writer/DefaultFont"><prop oor:name="Standard"><value>Arial</value>'
+            '</prop></item><item oor:path="/org.openoffice.Office.Writer/DefaultFont"><prop oor:name="Standard">'
+            "<value>Times New Roman</value></prop></item></oor:items>")
+        assert m("find_default_font")(str(path), {"font_name": "Times New Roman"}) == 1.0
+        assert m("find_default_font")(str(path), {"font_name": "Arial"}) == 0.0
+
+    def test_zip_pdf_entries_compare_by_text(self, tmp_path):
+        def pdf_bytes(title):
+            import io
+
+            import fitz
+
+            doc = fitz.open()
+            doc.new_page().insert_text((72, 72), "Quarterly report")
+            doc.set_metadata({"title": title})  # different bytes, the same text
+            buf = io.BytesIO()
+            doc.save(buf)
+            return buf.getvalue()
+
+        def archive(path, pdf):
+            with zipfile.ZipFile(path, "w") as z:
+                z.writestr("notes.txt", "same")
+                z.writestr("report.pdf", pdf)
+            return str(path)
+
+        assert pdf_bytes("one") != pdf_bytes("two")
+        assert m("compare_zip_files")(archive(tmp_path / "a.zip", pdf_bytes("one")),
+                                      archive(tmp_path / "b.zip", pdf_bytes("two"))) == 1.0
+
+    def test_slider_colours_take_the_last_line_naming_the_key(self, tmp_path):
+        path = tmp_path / "vlcrc"
+        path.write_text("qt-slider-colours=10;10;10;20;20;20;30;30;30;40;40;40\n"
+                        "# qt-slider-colours: colours of the volume slider = 153;210;153;20;210;20;255;199;15;245;39;29\n")
+        assert m("check_qt_slider_colours")(str(path), {"type": "blackish"}) == 0.0
+
+    def test_shortcut_description_is_read_from_json(self):
+        shortcuts = {"C:\\Users\\Docker\\Desktop\\2048.lnk": json.dumps({"data": {"description": "Play 2048 now"}})}
+        assert m("is_shortcut_on_desktop")(shortcuts, {"type": "description", "description": "Play 2048"}) == 1.0
+        assert m("is_shortcut_on_desktop")({"x.lnk": "Play 2048"}, {"type": "description", "description": "Play 2048"}) == 0.0
+
+    def test_tabs_in_any_order(self):
+        tabs = [{"url": "https://www.b.com"}, {"url": "https://a.com/"}]
+        rule = {"type": "url", "urls": ["https://a.com", "https://b.com"]}
+        assert m("is_expected_tabs")(tabs, rule) == 1.0
+        assert m("is_expected_tabs")(tabs[:1], rule) == 0.0

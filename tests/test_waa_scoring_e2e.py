@@ -329,6 +329,9 @@ def test_every_waa_metric_scores_one_for_a_perfect_result_and_a_valid_zero_for_a
     assert not missing, f"metrics no task checked end to end: {sorted(missing)}"
     assert set(LIVE_BROWSER_VALUES) <= unscorable_seen
     print(f"\n{len(set().union(*checked.values()))} tasks checked end to end over {len(checked)} metrics")
+    uses = {name: sum(name in t.evaluator.metrics for t in waa_tasks) for name in used}
+    for name in sorted(used, key=lambda n: -uses[n]):
+        print(f"| {name} | {uses[name]} | {len(checked.get(name, ()))} |")
 
 
 @pytest.mark.parametrize(("route", "status"), [("/file", 503), ("/file", 500), ("/file", 401), ("/execute", 500),
