@@ -178,7 +178,7 @@ def test_unknown_routes_and_bad_bodies_get_stock_errors(http):
     r = http.get("/execute")  # wrong method
     assert r.status_code == 500 and "405 Method Not Allowed" in r.json()["message"]
     r = http.post("/execute", content=b"command=ls", headers={"content-type": "application/x-www-form-urlencoded"})
-    assert r.status_code == 500 and "415 Unsupported Media Type" in r.json()["message"]
+    assert r.status_code == 415 and "415 Unsupported Media Type" in r.json()["message"]
     r = http.post("/execute", content=b"{not json", headers={"content-type": "application/json"})
     assert r.status_code == 500 and "400 Bad Request" in r.json()["message"]
     r = http.post("/execute_windows", json={"code": "x"})

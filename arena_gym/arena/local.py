@@ -114,6 +114,7 @@ class LocalArena:
         startup_timeout: float = 30.0,
         keep_workdir: bool = False,
         accessibility: bool = True,
+        allowed_hosts: Sequence[str] = (),
     ) -> None:
         if wm not in WINDOW_MANAGERS:
             raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
@@ -125,6 +126,7 @@ class LocalArena:
         self.startup_timeout = startup_timeout
         self.keep_workdir = keep_workdir
         self.accessibility = accessibility
+        self.allowed_hosts = list(allowed_hosts)
         self.bus_address: str | None = None
         self._home_arg = Path(home) if home else None
         self.id = uuid.uuid4().hex[:12]
@@ -258,6 +260,8 @@ class LocalArena:
 
     def _start_server(self, deadline: float) -> None:
         argv = [sys.executable, "-m", "arena_gym.server", "--host", self.host, "--port", str(self.port)]
+        for name in self.allowed_hosts:
+            argv += ["--allowed-host", name]
         env = dict(self.env)
         if self.token:
             env["ARENA_TOKEN"] = self.token

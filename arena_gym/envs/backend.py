@@ -8,6 +8,7 @@ turns them into truncations.
 from __future__ import annotations
 
 import logging
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -68,13 +69,16 @@ class Backend:
         if cfg.local and self.arena is None:
             from ..arena import LocalArena
 
-            options = {"apps": [], **cfg.arena}
+            # An arena the env starts is served with a random token that only this env knows (passed to
+            # the server in its environment, never on a command line).
+            options = {"apps": [], "token": secrets.token_urlsafe(18), **cfg.arena}
             self.arena = LocalArena(**options).start()
         if cfg.local:
             server_url = self.arena.url
             self.platform = "linux"
         if self.client is None:
-            self.client = ArenaClient(server_url, dialect=cfg.dialect, token=cfg.token, timeouts=cfg.timeouts)
+            token = self.arena.token if cfg.local and self.arena is not None else cfg.token
+            self.client = ArenaClient(server_url, dialect=cfg.dialect, token=token, timeouts=cfg.timeouts)
         if evaluate_url and self.evaluator is None:
             self.evaluator = EvaluateClient(evaluate_url, token=cfg.token, timeouts=cfg.timeouts)
         try:

@@ -8,7 +8,7 @@ import os
 import sys
 from pathlib import Path
 
-from ..server.serve import BindRefused, bind, run_app
+from ..server.serve import BindRefused, TokenFileError, bind, read_token, run_app
 from .app import EvaluateOptions, create_app
 
 
@@ -20,7 +20,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="task folder (examples/<domain>/<id>.json) for GET /task/<id>; repeatable")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=5050)
-    parser.add_argument("--token", default=os.environ.get("ARENA_TOKEN"), help="required to bind off loopback")
+    parser.add_argument("--token", default=None, help="required to bind off loopback (prefer --token-file or "
+                        "$ARENA_TOKEN: a command line is visible to every user in ps)")
+    parser.add_argument("--token-file", type=Path, default=None, help="read the token from this file")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a host name clients may use besides loopback names and the bound address (repeatable)")
     parser.add_argument("--vm-token", default=os.environ.get("ARENA_VM_TOKEN"), help="token the VM server wants")
     parser.add_argument("--platform", choices=["windows", "linux"], default=None,
                         help="the VM's platform (default: ask the VM)")
@@ -28,12 +32,14 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
-        sock = bind(args.host, args.port, args.token)
-    except BindRefused as exc:
+        token = read_token(args.token, args.token_file)
+        sock = bind(args.host, args.port, token)
+    except (BindRefused, TokenFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     options = EvaluateOptions(vm_url=args.vm_url, task_roots=args.tasks, cache_dir=args.cache_dir,
-                              platform=args.platform, token=args.token, vm_token=args.vm_token)
+                              platform=args.platform, token=token, vm_token=args.vm_token, host=args.host,
+                              allowed_hosts=tuple(args.allowed_host))
     run_app(create_app(options), sock, args.host)
     return 0
 

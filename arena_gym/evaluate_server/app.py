@@ -28,6 +28,7 @@ from starlette.types import ASGIApp
 from ..evaluators import EvalContext, EvaluatorError, evaluate
 from ..protocol import ArenaClient, Timeouts
 from ..server.auth import TokenGuard
+from ..server.guard import BodyTooLarge, RequestGuard
 from ..tasks.loader import TaskFormatError, examples_dir, parse_task
 from ..tasks.models import Step
 from ..tasks.setup import SetupError, SetupExecutor
@@ -44,6 +45,8 @@ class EvaluateOptions:
     token: str | None = None
     vm_token: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024
+    host: str = "127.0.0.1"
+    allowed_hosts: tuple[str, ...] = ()
 
 
 class EvaluateServer:
@@ -188,6 +191,8 @@ def _guard(handler: Any) -> Any:
             return await handler(request)
         except _Reject as exc:
             return JSONResponse(exc.body, exc.status)
+        except BodyTooLarge as exc:
+            return JSONResponse({"error": str(exc)}, 413)
         except Exception as exc:  # keep serving whatever a request did
             log.exception("%s failed", request.url.path)
             return JSONResponse({"status": "error", "error": str(exc)}, 500)
@@ -200,4 +205,6 @@ def create_app(options: EvaluateOptions) -> ASGIApp:
     app: ASGIApp = Starlette(routes=server.routes())
     if options.token:
         app = TokenGuard(app, options.token)
-    return app
+    # JSON only: what a web page could send (text/plain, forms, an Origin, a rebound Host) is refused.
+    return RequestGuard(app, bound=options.host, allowed_hosts=options.allowed_hosts,
+                        max_body=options.max_body_bytes, error_shape="plain")

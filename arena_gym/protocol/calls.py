@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 import httpx
 
 from .errors import ActionFailed
-from .models import Capabilities, DirectoryNode, ExecResult, Frame, ScreenSize
+from .models import Capabilities, DirectoryNode, ExecResult, Frame, ScreenSize, SettleSpec, StepRequest
 
 T = TypeVar("T")
 
@@ -282,11 +282,10 @@ class WAADialect:
     def arena_step(
         self, code: str, settle: dict[str, float] | None, fmt: str = "png", quality: int | None = None
     ) -> Call[httpx.Response]:
-        body: dict[str, Any] = {"command": code, "format": fmt}
-        if settle is not None:
-            body["settle"] = settle
-        if quality is not None:
-            body["quality"] = quality
+        request = StepRequest(command=code, format=fmt, quality=quality,  # type: ignore[arg-type]
+                              **({"settle": SettleSpec(**settle)} if settle is not None else {}))
+        body = request.model_dump(exclude_defaults=True)
+        body.setdefault("command", code)
         return Call("step", "POST", "/arena/step", Kind.STEP, False, lambda r: r, json=body)
 
 

@@ -47,11 +47,21 @@ class SettleSpec(BaseModel):
     first, only when asked for.
     """
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     timeout_s: float = Field(2.0, ge=0, le=120)
     stable_ms: float = Field(120.0, ge=0, le=10_000)
     interval_ms: float = Field(25.0, gt=0, le=1_000)
     fixed_wait_s: float = Field(0.0, ge=0, le=120)
+
+
+class StepRequest(BaseModel):
+    """The body of ``POST /arena/step``, as the client sends it and the server validates it."""
+
+    model_config = ConfigDict(extra="forbid")
+    command: str = Field("", max_length=1_000_000, description="agent code; empty: only settle and observe")
+    settle: SettleSpec = Field(default_factory=lambda: SettleSpec(timeout_s=0.0), description="absent: no settle")
+    format: Literal["png", "jpeg", "jpg", "webp"] = "png"
+    quality: int | None = Field(None, ge=1, le=100)
 
 
 class Capabilities(BaseModel):

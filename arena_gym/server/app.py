@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from pydantic import ValidationError
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -25,13 +26,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .. import __version__
-from ..protocol.models import MEDIA_TYPES
+from ..protocol.models import MEDIA_TYPES, StepRequest
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
 from .capture import Screen, encode
 from .desktop import Desktop, DesktopError, split_command
+from .guard import FORM, JSON, MULTIPART, RequestGuard
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,8 @@ class ServerOptions:
     max_upload_bytes: int = 512 * 1024 * 1024
     cursor: bool = True
     isolate_agent: bool = True  # agent code in a PID namespace of its own where Linux allows it
+    host: str = "127.0.0.1"  # the address it is bound to (a Host the guard accepts)
+    allowed_hosts: tuple[str, ...] = ()  # more host names it answers to (--allowed-host)
     action_timeout_s: float = 60.0  # agent code still running after this is stopped (the agent's error)
 
 
@@ -137,28 +141,20 @@ class DesktopServer:
         return error(failure) if failure is not None else JSONResponse({"status": "success"})
 
     async def step(self, request: Request) -> Response:
-        body = await json_body(request)
-        code = body.get("command") or ""
-        if not isinstance(code, str):
-            raise Fail(500, {"status": "error", "message": "'command' must be a string of Python code"})
-        fmt, quality = _format_args(body.get("format", "png"), body.get("quality"))
-        settle = body.get("settle") or {}
-        if not isinstance(settle, dict):
-            raise Fail(500, {"status": "error", "message": "'settle' must be an object"})
         try:
-            timeout_s = float(settle.get("timeout_s", 0.0))
-            stable_ms = float(settle.get("stable_ms", 120.0))
-            interval_ms = max(float(settle.get("interval_ms", 25.0)), 1.0)
-            fixed_wait_s = float(settle.get("fixed_wait_s", 0.0))
-        except (TypeError, ValueError) as exc:
-            raise Fail(500, {"status": "error", "message": f"bad settle value: {exc}"}) from exc
+            step = StepRequest.model_validate(await json_body(request))
+        except ValidationError as exc:
+            raise Fail(400, {"status": "error", "message": _invalid(exc)}) from None
+        code, settle = step.command, step.settle
+        fmt, quality = _format_args(step.format, step.quality)
 
         def act() -> tuple[bytes, str | None, float, bool]:
+            # The model bounds every wait, so no request holds the input lock past its own deadline.
             with self.input_lock:
                 failure = self._exec(code) if code else None
                 grab, stable, waited = readiness.settle(
-                    self.screen, self.pinger, min(timeout_s, 60.0), stable_ms, interval_ms, min(fixed_wait_s, 60.0)
-                )
+                    self.screen, self.pinger, settle.timeout_s, settle.stable_ms, settle.interval_ms,
+                    settle.fixed_wait_s)
             return encode(grab.image(), fmt, quality), failure, waited, stable
 
         data, failure, waited, stable = await run_in_threadpool(act)
@@ -283,6 +279,11 @@ class DesktopServer:
         return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
 
 
+def _invalid(exc: ValidationError) -> str:
+    """A validation error as one line that names each bad field and what it must be."""
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
+
+
 def _format_args(fmt: Any, quality: Any) -> tuple[str, int | None]:
     fmt = str(fmt or "png").lower()
     if fmt == "jpg":
@@ -307,5 +308,11 @@ def create_app(options: ServerOptions | None = None) -> ASGIApp:
     app: ASGIApp = Starlette(routes=server.routes(), exception_handlers={404: not_found, 405: not_found})
     if server.options.token:
         app = TokenGuard(app, server.options.token)
+    # What stock clients send where: WAA's and OSWorld's clients post forms to /file and /window_size and
+    # multipart to /setup/upload; everything else is JSON.
+    media = {"/file": frozenset({FORM, MULTIPART}), "/setup/upload": frozenset({MULTIPART}),
+             "/window_size": frozenset({FORM, JSON})}
+    app = RequestGuard(app, bound=server.options.host, allowed_hosts=server.options.allowed_hosts, media=media,
+                       body_limits={"/setup/upload": server.options.max_upload_bytes})
     log.info("desktop server ready (python %s, screen %sx%s)", sys.version.split()[0], *server.screen.size())
     return app

@@ -9,12 +9,32 @@ import logging
 import os
 import socket
 import sys
+from pathlib import Path
 
 log = logging.getLogger(__name__)
 
 
 class BindRefused(ValueError):
     """Binding a non-loopback address without a token."""
+
+
+class TokenFileError(ValueError):
+    """The token file cannot be read, or is empty."""
+
+
+def read_token(token: str | None, token_file: Path | None) -> str | None:
+    """The token from ``--token``, else ``--token-file``, else ``$ARENA_TOKEN``; None when none is given."""
+    if token:
+        return token
+    if token_file is not None:
+        try:
+            text = token_file.read_text().strip()
+        except OSError as exc:
+            raise TokenFileError(f"cannot read the token file {token_file}: {exc.strerror}") from None
+        if not text:
+            raise TokenFileError(f"the token file {token_file} is empty")
+        return text
+    return os.environ.get("ARENA_TOKEN") or None
 
 
 def is_loopback(host: str) -> bool:
@@ -62,7 +82,7 @@ def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, *
     from .app import ServerOptions, create_app
 
     sock = bind(host, port, token)
-    run_app(create_app(ServerOptions(token=token, **options)), sock, host)  # type: ignore[arg-type]
+    run_app(create_app(ServerOptions(token=token, host=host, **options)), sock, host)  # type: ignore[arg-type]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -71,7 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port (0 picks a free one; default 5000)")
-    parser.add_argument("--token", default=os.environ.get("ARENA_TOKEN"), help="required to bind non-loopback")
+    parser.add_argument("--token", default=None, help="required to bind non-loopback (prefer --token-file or "
+                        "$ARENA_TOKEN: a command line is visible to every user in ps)")
+    parser.add_argument("--token-file", type=Path, default=None, help="read the token from this file")
+    parser.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                        help="a host name clients may use besides loopback names and the bound address (repeatable)")
     parser.add_argument("--max-upload-mb", type=int, default=512)
     parser.add_argument("--no-cursor", action="store_true", help="leave the cursor out of screenshots")
     parser.add_argument("--action-timeout", type=float, default=60.0, metavar="S",
@@ -82,9 +106,11 @@ def main(argv: list[str] | None = None) -> int:
         print("error: DISPLAY is not set; start an X display or use `arena-gym up`", file=sys.stderr)
         return 2
     try:
-        serve(args.host, args.port, args.token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-              cursor=not args.no_cursor, action_timeout_s=args.action_timeout)
-    except BindRefused as exc:
+        token = read_token(args.token, args.token_file)
+        serve(args.host, args.port, token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
+              cursor=not args.no_cursor, action_timeout_s=args.action_timeout,
+              allowed_hosts=tuple(args.allowed_host))
+    except (BindRefused, TokenFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

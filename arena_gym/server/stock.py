@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .desktop import DesktopError
+from .guard import BodyTooLarge
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +91,8 @@ def stock_errors(handler: Handler) -> Handler:
             return await handler(request)
         except Fail as exc:
             return exc.response()
+        except BodyTooLarge as exc:
+            return error(str(exc), 413)
         except DesktopError as exc:
             return error(str(exc), exc.status)
         except Exception as exc:  # the stock catch-all: report, keep serving

@@ -1,0 +1,142 @@
+"""Neither server serves what a web page could send, and bad input cannot hang them.
+
+Real servers on loopback with real browser-shaped headers: a "simple" cross-origin POST (text/plain,
+an Origin), a rebound Host, Sec-Fetch-Site, a multipart upload from a page; and the stock requests
+that must keep working (JSON, WAA's form /file, a tunnel's remapped port, multipart uploads).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import httpx
+import pytest
+
+from .support.polling import wait_for
+from .test_evaluate_server import evaluate_server
+
+pytestmark = pytest.mark.desktop
+
+EVIL = {"Origin": "http://evil.example"}
+
+
+@pytest.fixture
+def mark():
+    path = Path(tempfile.mktemp(prefix="xorigin-"))
+    yield path
+    path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def desktop(arena):
+    with httpx.Client(base_url=arena.url, timeout=30, headers=arena.auth_headers()) as http:
+        yield http
+
+
+@pytest.mark.parametrize("headers", [
+    {**EVIL, "Content-Type": "text/plain;charset=UTF-8"},
+    {**EVIL, "Content-Type": "text/plain;charset=UTF-8;x=json"},
+    {**EVIL, "Content-Type": "application/json"},
+    {"Content-Type": "text/plain;charset=UTF-8;x=json"},
+    {"Content-Type": "application/json", "Sec-Fetch-Site": "cross-site"},
+    {"Content-Type": "application/json", "Host": "rebind.evil.example"},
+])
+def test_the_desktop_server_refuses_browser_shaped_requests(desktop, mark, headers):
+    body = json.dumps({"command": f"touch {mark}", "shell": True})
+    r = desktop.post("/execute", content=body, headers=headers)
+    assert r.status_code in (403, 415) and r.json()["status"] == "error"
+    assert not mark.exists()
+
+
+def test_a_rebound_host_cannot_read_the_screen(desktop):
+    r = desktop.get("/screenshot", headers={"Host": "rebind.evil.example"})
+    assert r.status_code == 403 and "--allowed-host" in r.json()["message"]
+
+
+def test_a_page_cannot_plant_a_file_with_a_multipart_upload(desktop, mark):
+    files = {"file_data": ("x", b"planted", "application/octet-stream")}
+    r = desktop.post("/setup/upload", data={"file_path": str(mark)}, files=files, headers=EVIL)
+    assert r.status_code == 403 and not mark.exists()
+
+
+def test_stock_requests_are_still_served(desktop, mark):
+    assert desktop.get("/screenshot").status_code == 200
+    assert desktop.post("/execute", json={"command": ["true"]}).status_code == 200
+    assert desktop.get("/screenshot", headers={"Host": "127.0.0.1:6000"}).status_code == 200  # a tunnel's port
+    assert desktop.get("/probe", headers={"Host": "localhost"}).status_code == 200
+    assert desktop.get("/probe", headers={"Host": "[::1]:5000"}).status_code == 200
+    mark.write_text("x")
+    assert desktop.post("/file", data={"file_path": str(mark)}).content == b"x"  # WAA's client posts a form
+    files = {"file_data": ("y", b"uploaded", "application/octet-stream")}
+    assert desktop.post("/setup/upload", data={"file_path": str(mark)}, files=files).status_code == 200
+    assert mark.read_bytes() == b"uploaded"
+    assert desktop.post("/screen_size").status_code == 200  # a POST without a body needs no media type
+
+
+def test_the_evaluate_server_refuses_browser_shaped_requests(arena, mark):
+    with evaluate_server(arena.url, "--vm-token", arena.token or "", "--platform", "linux") as url:
+        setup = json.dumps({"config": [{"type": "execute", "parameters": {"command": f"touch {mark}", "shell": True}}]})
+        for headers in ({**EVIL, "Content-Type": "text/plain;charset=UTF-8"}, {"Content-Type": "text/plain"},
+                        {"Content-Type": "application/json", "Host": "rebind.evil.example"}):
+            r = httpx.post(url + "/setup", content=setup, headers=headers, timeout=30)
+            assert r.status_code in (403, 415) and "error" in r.json()
+        assert not mark.exists()
+        assert httpx.get(url + "/probe", timeout=30).status_code == 200
+
+
+def test_allowed_hosts_are_answered(desktop_programs):
+    from arena_gym.arena import LocalArena
+
+    with LocalArena(apps=[], allowed_hosts=["vm-7.internal"]) as arena:
+        headers = arena.auth_headers()
+        assert httpx.get(arena.url + "/probe", headers={**headers, "Host": "vm-7.internal:5000"}).status_code == 200
+        assert httpx.get(arena.url + "/probe", headers={**headers, "Host": "vm-8.internal"}).status_code == 403
+
+
+@pytest.mark.parametrize("settle", ['{"timeout_s": 1, "stable_ms": 1e9, "interval_ms": 1e9}', '{"timeout_s": NaN}',
+                                    '{"timeout_s": Infinity}', '{"stable_ms": -1}', '{"timeout_s": "soon"}',
+                                    '{"timeout": 3}'])
+def test_bad_settle_values_get_a_400_naming_the_field_and_nothing_hangs(desktop, settle):
+    r = desktop.post("/arena/step", content=f'{{"command": "", "settle": {settle}}}',
+                     headers={"Content-Type": "application/json"})
+    assert r.status_code == 400 and "settle." in r.json()["message"]
+    ok = desktop.post("/execute_windows", json={"command": "import pyautogui; pyautogui.moveTo(5, 5)"}, timeout=10)
+    assert ok.json() == {"status": "success"}
+
+
+def test_bodies_are_capped_as_they_stream(desktop):
+    def chunks():
+        block = b" " * (1 << 20)
+        for _ in range(40):  # 40 MiB of JSON whitespace, with no Content-Length
+            yield block
+
+    r = desktop.post("/execute", content=chunks(), headers={"Content-Type": "application/json"})
+    assert r.status_code == 413
+    assert desktop.get("/probe").status_code == 200
+
+
+def test_up_reads_its_token_from_a_file_and_keeps_it_off_the_command_line(desktop_programs, tmp_path):
+    token_file = tmp_path / "token"
+    token_file.write_text("s3cret-token\n")
+    proc = subprocess.Popen([sys.executable, "-m", "arena_gym.cli", "up", "--token-file", str(token_file)],
+                            stdout=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        line = wait_for(lambda: proc.stdout.readline(), timeout=60, what="arena-gym up's URL line")
+        url = line.split("url=")[1].split()[0]
+        assert httpx.get(url + "/probe").status_code == 401
+        assert httpx.get(url + "/probe", headers={"Authorization": "Bearer s3cret-token"}).status_code == 200
+        ps = subprocess.run(["ps", "-eo", "args"], capture_output=True, text=True, check=True).stdout
+        assert "s3cret-token" not in ps
+    finally:
+        os.killpg(proc.pid, 2)
+        proc.wait(30)
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    bad = subprocess.run([sys.executable, "-m", "arena_gym.cli", "up", "--token-file", str(empty)],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and "is empty" in bad.stderr and "Traceback" not in bad.stderr
