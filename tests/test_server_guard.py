@@ -140,3 +140,67 @@ def test_up_reads_its_token_from_a_file_and_keeps_it_off_the_command_line(deskto
     bad = subprocess.run([sys.executable, "-m", "arena_gym.cli", "up", "--token-file", str(empty)],
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and "is empty" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_a_listing_with_unreadable_entries_answers_and_the_server_stays_responsive(desktop, tmp_path):
+    import threading
+
+    (tmp_path / "ok.txt").write_text("x")
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "loop").symlink_to(tmp_path / "loop")  # a symlink loop: stat fails
+    tree = desktop.post("/list_directory", json={"path": str(tmp_path)}).json()["directory_tree"]
+    names = {c["name"] for c in tree["children"]}
+    assert {"ok.txt", "sub", "loop"} <= names
+    proc_tree = desktop.post("/list_directory", json={"path": "/proc/1"}).json()["directory_tree"]
+    assert proc_tree["children"]  # unreadable entries (cwd, root...) are reported in place
+    # A big listing runs off the event loop: /probe answers meanwhile.
+    done = threading.Event()
+    listing = threading.Thread(target=lambda: (desktop.post("/list_directory", json={"path": "/usr"}), done.set()))
+    listing.start()
+    probes = 0
+    while not done.is_set() and probes < 50:
+        assert desktop.get("/probe").status_code == 200
+        probes += 1
+    listing.join(120)
+    assert done.is_set() and probes
+
+
+def test_slow_setup_calls_cannot_starve_screenshots(desktop):
+    """45 activate_window calls waiting for a window that never comes: screenshots are still served."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(45) as pool:
+        waits = [pool.submit(desktop.post, "/setup/activate_window",
+                             json={"window_name": "no such window", "timeout": 3}) for _ in range(45)]
+        shots = [desktop.get("/screenshot") for _ in range(5)]
+        assert all(s.status_code == 200 for s in shots)
+        assert all(w.result().status_code == 404 for w in waits)
+
+
+def test_recycling_two_files_of_one_name_keeps_both(desktop, arena, tmp_path):
+    home = arena.home
+    for n in (1, 2):
+        f = home / "Documents" / f"d{n}" / "same.txt"
+        f.parent.mkdir(parents=True, exist_ok=True)
+        f.write_text(f"copy {n}")
+        assert desktop.post("/setup/recycle", json={"path": str(f)}).status_code == 200
+    trashed = sorted(p.read_text() for p in (home / ".local/share/Trash/files").glob("same*.txt"))
+    assert trashed == ["copy 1", "copy 2"]
+    infos = list((home / ".local/share/Trash/info").glob("same*.trashinfo"))
+    assert len(infos) == 2
+
+
+def test_uploading_onto_a_directory_is_a_clear_error_that_leaves_nothing(desktop, tmp_path):
+    target = tmp_path / "folder"
+    target.mkdir()
+    files = {"file_data": ("x", b"data", "application/octet-stream")}
+    r = desktop.post("/setup/upload", data={"file_path": str(target)}, files=files)
+    assert r.status_code == 400 and "is a directory" in r.json()["error"]
+    assert [p.name for p in tmp_path.iterdir()] == ["folder"]
+
+
+def test_two_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+    from arena_gym.commands.run import unique_run_dir
+
+    first, second = unique_run_dir(tmp_path), unique_run_dir(tmp_path)
+    assert first != second and first.is_dir() and second.is_dir()

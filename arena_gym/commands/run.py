@@ -54,6 +54,21 @@ def _env_kwargs(args: argparse.Namespace, face: str) -> dict[str, Any]:
     return kwargs
 
 
+def unique_run_dir(out: Path) -> Path:
+    """A new folder under ``out``, named by the time; made atomically, so two runs started in the same
+    second never share one (the second gets a ``-2`` suffix)."""
+    out.mkdir(parents=True, exist_ok=True)
+    stamp = time.strftime("%Y%m%d-%H%M%S")
+    for n in range(1, 1000):
+        candidate = out / (stamp if n == 1 else f"{stamp}-{n}")
+        try:
+            candidate.mkdir()
+        except FileExistsError:
+            continue
+        return candidate
+    raise RuntimeError(f"no free run folder under {out} for {stamp}")
+
+
 def summary(results: list[dict[str, Any]]) -> str:
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for r in results:
@@ -80,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"arena-gym run: {exc}", file=sys.stderr)
         return 2
     env_id = "WAA-v0" if args.server_url and args.evaluate_url else "LocalDesktop-v0"
-    run_dir = args.out / time.strftime("%Y%m%d-%H%M%S")
+    run_dir = unique_run_dir(args.out)
     env = RecordEpisodes(gym.make(env_id, **_env_kwargs(args, agent.action_face)), run_dir,
                          save_images=not args.no_images)
     results: list[dict[str, Any]] = []

@@ -34,6 +34,7 @@ from .auth import TokenGuard
 from .capture import Screen, encode
 from .desktop import Desktop, DesktopError, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
+from .pools import slow
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
 log = logging.getLogger(__name__)
@@ -103,7 +104,7 @@ class DesktopServer:
         backend = request.query_params.get("backend", "uia")
         if backend not in ("uia", "win32", "atspi"):
             return PlainTextResponse("Invalid backend specified", status_code=400, media_type="text/html")
-        return JSONResponse({"AT": await run_in_threadpool(accessibility_tree)})
+        return JSONResponse({"AT": await slow(accessibility_tree)})
 
     async def obs_winagent(self, request: Request) -> Response:
         def observe() -> dict[str, Any]:
@@ -187,7 +188,7 @@ class DesktopServer:
             )
 
         try:
-            result = await run_in_threadpool(run)
+            result = await slow(run)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return error(str(exc))
         return JSONResponse({
@@ -200,7 +201,7 @@ class DesktopServer:
         command = field(body, "command", (list, str))
         shell = body.get("shell", False) in (True, "true", "True", 1)
         try:
-            await run_in_threadpool(self.desktop.launch, command, shell)
+            await slow(self.desktop.launch, command, shell)
         except (OSError, DesktopError) as exc:
             return JSONResponse(
                 {"status": "error", "message": str(exc), "shell": shell, "command": command, "data": body}, 500
@@ -213,7 +214,7 @@ class DesktopServer:
         if not body.get("path"):
             return PlainTextResponse("Path not supplied!", status_code=400, media_type="text/html")
         try:
-            await run_in_threadpool(self.desktop.open_path, str(body["path"]))
+            await slow(self.desktop.open_path, str(body["path"]))
         except DesktopError as exc:
             return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
         return PlainTextResponse("File opened successfully", media_type="text/html")
@@ -227,9 +228,9 @@ class DesktopServer:
                 if action == "activate":
                     # Like WAA's fork: give a starting app time to map its window (15 s unless told).
                     timeout = float(body.get("timeout", 15.0))
-                    await run_in_threadpool(self.desktop.activate, name, strict, by_class, timeout)
+                    await slow(self.desktop.activate, name, strict, by_class, timeout)
                 else:
-                    await run_in_threadpool(self.desktop.close, name, strict, by_class)
+                    await slow(self.desktop.close, name, strict, by_class)
             except DesktopError as exc:
                 return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
             verb = "activated" if action == "activate" else "closed"
@@ -238,7 +239,7 @@ class DesktopServer:
         return route
 
     async def close_all(self, request: Request) -> Response:
-        await run_in_threadpool(self.desktop.close_all)
+        await slow(self.desktop.close_all)
         return PlainTextResponse("All windows closed successfully.", media_type="text/html")
 
     def routes(self) -> list[Route]:

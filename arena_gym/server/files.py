@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from .desktop import expand_path
+from .pools import slow
 from .stock import Fail, json_body, ok
 
 
@@ -49,34 +50,47 @@ def make_upload(max_bytes: int):  # noqa: ANN201 - returns a route
             raise Fail(400, {"error": "file_data (a multipart file) is required"})
         if not path.parent.is_dir():
             raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
+        if path.is_dir():
+            raise Fail(400, {"error": f"{str(path)!r} is a directory; give the path of a file in it"})
         tmp = path.with_name(f".{path.name}.part")
         written = 0
-        with open(tmp, "wb") as out:
-            while chunk := await data.read(1 << 20):
-                written += len(chunk)
-                if written > max_bytes:
-                    out.close()
-                    tmp.unlink(missing_ok=True)
-                    raise Fail(413, {"error": f"upload exceeds the server's limit of {max_bytes} bytes"})
-                out.write(chunk)
-        os.replace(tmp, path)
+        try:
+            with open(tmp, "wb") as out:
+                while chunk := await data.read(1 << 20):
+                    written += len(chunk)
+                    if written > max_bytes:
+                        raise Fail(413, {"error": f"upload exceeds the server's limit of {max_bytes} bytes"})
+                    out.write(chunk)
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)  # nothing half-written stays behind, whatever failed
         return PlainTextResponse("File Uploaded", media_type="text/html")
 
     return upload
 
 
-def _tree(path: Path) -> dict[str, Any]:
+MAX_TREE_NODES = 200_000
+
+
+def _tree(path: Path, budget: list[int]) -> dict[str, Any]:
+    """WAA's recursive listing; an entry that cannot be read is reported in place, not a failure of all."""
     node: dict[str, Any] = {"type": "directory", "name": path.name, "children": []}
     try:
         entries = sorted(os.listdir(path))
     except OSError as exc:
         return {"error": str(exc)}
     for name in entries:
+        budget[0] -= 1
+        if budget[0] < 0:
+            node["truncated"] = True  # past MAX_TREE_NODES: a listing that size is no one's answer
+            break
         child = path / name
-        if child.is_dir() and not child.is_symlink():
-            node["children"].append(_tree(child))
-        else:
-            node["children"].append({"type": "file", "name": name})
+        try:
+            is_dir = child.is_dir() and not child.is_symlink()
+        except OSError as exc:
+            node["children"].append({"type": "file", "name": name, "error": str(exc)})
+            continue
+        node["children"].append(_tree(child, budget) if is_dir else {"type": "file", "name": name})
     return node
 
 
@@ -85,7 +99,8 @@ async def list_directory(request: Request) -> Response:
     path = checked_path(body.get("path"), "path")
     if not path.is_dir():
         raise Fail(400, {"error": f"Directory not found: {body.get('path')}"})
-    return JSONResponse({"directory_tree": _tree(path)})
+    # A big tree takes seconds: off the event loop, in the pool for slow work.
+    return JSONResponse({"directory_tree": await slow(_tree, path, [MAX_TREE_NODES])})
 
 
 def _exists(kind: str):  # noqa: ANN202 - returns a route
@@ -145,10 +160,22 @@ async def recycle(request: Request) -> Response:
     path = checked_path((await json_body(request)).get("path"), "path")
     if not path.exists():
         raise Fail(400, {"status": "error", "message": f"Path not found: {path}"})
-    trash = Path.home() / ".local/share/Trash/files"
-    trash.mkdir(parents=True, exist_ok=True)
-    shutil.move(str(path), str(trash / path.name))
-    return ok(f"Moved {path} to the trash")
+    trash = Path.home() / ".local/share/Trash"
+    (trash / "files").mkdir(parents=True, exist_ok=True)
+    (trash / "info").mkdir(parents=True, exist_ok=True)
+    # The freedesktop trash keeps both of two files of one name: "a.txt", then "a.2.txt", ...
+    stem, suffix = (path.stem, path.suffix) if path.is_file() else (path.name, "")
+    name, n = path.name, 1
+    while (trash / "files" / name).exists() or (trash / "info" / f"{name}.trashinfo").exists():
+        n += 1
+        name = f"{stem}.{n}{suffix}"
+    from datetime import datetime
+    from urllib.parse import quote
+
+    (trash / "info" / f"{name}.trashinfo").write_text(
+        f"[Trash Info]\nPath={quote(str(path))}\nDeletionDate={datetime.now().strftime('%Y-%m-%dT%H:%M:%S')}\n")
+    shutil.move(str(path), str(trash / "files" / name))
+    return ok(f"Moved {path} to the trash as {name}")
 
 
 async def clear_task_files(request: Request) -> Response:
