@@ -323,3 +323,32 @@ def test_a_task_that_cannot_be_scored_is_refused_before_the_agent_acts(tmp_path)
                 env.reset(options={"task_id": "tabs"})
         finally:
             env.close()
+
+
+@pytest.mark.parametrize("mode", ["sync", "async"])
+def test_a_vector_env_with_a_vm_down_at_the_start_runs_the_others(tmp_path, mode):
+    from .support.fault_server import refused_url
+
+    tasks = _noop_task_folder(tmp_path)
+    with StockWAAServer() as vm:
+        envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", mode=mode,
+                            server_urls=[vm.url, refused_url()], evaluate_url=None, dialect="waa",
+                            tasks={"folder": tasks}, settle={"timeout_s": 0}, observation={"width": 64, "height": 48})
+        try:
+            _, infos = envs.reset(seed=0)
+            assert list(infos["_infra_error"]) == [False, True] and "nothing answers" in infos["infra_error"][1]
+            _, _, _, truncated, infos = envs.step([{"action_type": "CLICK", "x": 1, "y": 1}] * 2)
+            assert not truncated[0] and vm.hits["POST /execute_windows"] == 1
+        finally:
+            envs.close()
+
+
+def test_make_vec_needs_one_vm_per_sub_env_and_their_evaluate_servers():
+    with pytest.raises(ValueError, match="one VM per sub-env"):
+        gym.make_vec("WAA-v0", num_envs=3, vectorization_mode="vector_entry_point")
+    with pytest.raises(ValueError, match="server_urls without evaluate_urls"):
+        gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point",
+                     server_urls=["http://127.0.0.1:5000", "http://127.0.0.1:6000"])
+    envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", mode="sync",
+                        server_urls=["http://127.0.0.1:5000", "http://127.0.0.1:6000"], evaluate_url=None)
+    envs.close()

@@ -68,6 +68,9 @@ class EnvConfig(BaseModel):
     score_via: Literal["auto", "evaluate_server", "client"] = "auto"
     platform: Literal["windows", "linux"] | None = Field(None, description="the VM's OS; None: ask it")
     close_windows_on_reset: bool = Field(False, description="close every window before a task's setup")
+    unreachable_at_start: Literal["raise", "truncate"] = Field(
+        "raise", description="nothing answers at the first reset: raise a message saying what to start (one env), "
+                             "or truncate with infra_error like any later outage (a vector env's sub-envs)")
     max_consecutive_failures: int = Field(3, ge=1, description="then the env reconnects on the next reset")
     cache_dir: str | None = None
     arena: dict[str, Any] = Field(default_factory=dict, description="LocalArena options when the env starts one")

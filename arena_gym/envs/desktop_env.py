@@ -90,8 +90,10 @@ class DesktopEnv(gym.Env):
                     f"the desktop was not ready {settle.timeout_s:g} s after setting up task {self.task.task_id} "
                     "(the app in front kept busy, or the screen kept changing); raise reset_settle.timeout_s "
                     "if the VM is just slow")
-        except NotReachable:
-            raise  # never connected: a configuration problem, said plainly
+        except NotReachable as exc:
+            if self.config.unreachable_at_start == "raise":
+                raise  # never connected: a configuration problem, said plainly
+            return self._infra_reset(exc, t0)
         except INFRA_ERRORS as exc:
             return self._infra_reset(exc, t0)
         self._failures = 0

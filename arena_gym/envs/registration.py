@@ -29,6 +29,10 @@ def make_local(**kwargs: Any) -> DesktopEnv:
     """A local Linux arena the env starts itself (Xvfb, window manager, desktop server), with the local suite.
     Give ``server_url`` to use an arena you started (``arena-gym up``) instead."""
     values = {"close_windows_on_reset": True, **kwargs}
+    tasks = dict(values.get("tasks") or {})
+    if not any(tasks.get(k) for k in ("source", "folder", "suite")):
+        tasks["source"] = "local"  # the local suite, also on an arena someone else started
+        values["tasks"] = tasks
     return DesktopEnv(**values)
 
 
@@ -52,7 +56,9 @@ def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, eval
 
     def factory(i: int) -> Any:
         def build() -> DesktopEnv:
-            per = dict(kwargs)
+            # A VM that is down at the start is that slot's infrastructure failure, as it is later on:
+            # the other slots run.
+            per = {"unreachable_at_start": "truncate", **kwargs}
             if server_urls is not None:
                 per["server_url"] = server_urls[i]
                 if evaluate_urls is not None:
@@ -72,11 +78,24 @@ def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, eval
     return gym.vector.AsyncVectorEnv(fns, shared_memory=False, context="spawn")
 
 
+def _one_vm_each(env_id: str, num_envs: int, kwargs: dict[str, Any], needs_evaluate: bool) -> None:
+    """Sub-envs on remote VMs need one URL each: N sub-envs on one VM would trample one desktop."""
+    if num_envs > 1 and kwargs.get("server_urls") is None and kwargs.get("pool") is None:
+        raise ValueError(f"make_vec({env_id!r}, num_envs={num_envs}) needs one VM per sub-env: give "
+                         "server_urls=[...] (and evaluate_urls=[...]) or pool='configs/pool.yaml'")
+    if needs_evaluate and kwargs.get("server_urls") is not None and kwargs.get("evaluate_urls") is None \
+            and "evaluate_url" not in kwargs:
+        raise ValueError("server_urls without evaluate_urls: give each VM's evaluate server "
+                         "(evaluate_urls=[...]), or evaluate_url=None to set up and score from this side")
+
+
 def make_waa_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    _one_vm_each("WAA-v0", num_envs, kwargs, needs_evaluate=True)
     return _vector(make_waa, num_envs, **kwargs)
 
 
 def make_osworld_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
+    _one_vm_each("OSWorld-v0", num_envs, kwargs, needs_evaluate=False)
     return _vector(make_osworld, num_envs, **kwargs)
 
 
