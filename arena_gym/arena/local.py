@@ -17,6 +17,7 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from collections.abc import Callable, Sequence
@@ -115,6 +116,7 @@ class LocalArena:
         keep_workdir: bool = False,
         accessibility: bool = True,
         allowed_hosts: Sequence[str] = (),
+        supervise: bool = True,
     ) -> None:
         if wm not in WINDOW_MANAGERS:
             raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
@@ -127,6 +129,7 @@ class LocalArena:
         self.keep_workdir = keep_workdir
         self.accessibility = accessibility
         self.allowed_hosts = list(allowed_hosts)
+        self.supervise = supervise
         self.bus_address: str | None = None
         self._home_arg = Path(home) if home else None
         self.id = uuid.uuid4().hex[:12]
@@ -139,6 +142,9 @@ class LocalArena:
         self._server: subprocess.Popen[bytes] | None = None
         self._display_proc: subprocess.Popen[bytes] | None = None
         self._wm_proc: subprocess.Popen[bytes] | None = None
+        self._heal_lock = threading.RLock()
+        self._stopping = threading.Event()
+        self._supervisor: threading.Thread | None = None
 
     # ---- life cycle
     def start(self) -> LocalArena:
@@ -171,6 +177,11 @@ class LocalArena:
         except BaseException:
             self.stop()
             raise
+        if self.supervise:
+            self._stopping.clear()
+            self._supervisor = threading.Thread(target=self._supervise, name=f"arena-{self.id}-supervisor",
+                                                daemon=True)
+            self._supervisor.start()
         log.info("arena %s: display %s, server %s", self.id, self.display, self.url)
         return self
 
@@ -211,14 +222,80 @@ class LocalArena:
         if rc != 0:
             log.info("could not enable AT-SPI (is at-spi2-core installed?): the accessibility tree stays empty")
 
-    def _start_display(self, deadline: float) -> None:
+    def _xvfb_args(self) -> list[str]:
         # -noreset: without it Xvfb resets when its last client leaves, and a client connecting
         # during that reset (the window manager, right after xset) is refused.
-        self._display_proc, number = self._start_reporting(lambda fd: [
-            "Xvfb", "-displayfd", str(fd), "-screen", "0", f"{self.size[0]}x{self.size[1]}x24",
-            "-nolisten", "tcp", "-s", "0", "-dpms", "-noreset", "+extension", "XTEST",
-        ], "Xvfb", deadline)
+        return ["-screen", "0", f"{self.size[0]}x{self.size[1]}x24", "-nolisten", "tcp", "-s", "0", "-dpms",
+                "-noreset", "+extension", "XTEST"]
+
+    def _start_display(self, deadline: float) -> None:
+        self._display_proc, number = self._start_reporting(
+            lambda fd: ["Xvfb", "-displayfd", str(fd), *self._xvfb_args()], "Xvfb", deadline)
         self.display = f":{number}"
+
+    # ---- healing
+    def heal(self, server: bool = True) -> list[str]:
+        """Restart what died: the display (on the same number, so the server's $DISPLAY still holds),
+        then the window manager and the apps that went with it, and (``server``) the desktop server.
+        Returns what was restarted (empty when all was well)."""
+        with self._heal_lock:
+            if self.display is None or self._display_proc is None:
+                return []
+            restarted = []
+            deadline = time.monotonic() + self.startup_timeout
+            if self._display_proc.poll() is not None:
+                self._restart_display(deadline)
+                restarted.append("display")
+            if restarted or self._wm_proc is None or self._wm_proc.poll() is not None:
+                self._restart_wm(deadline)
+                restarted.append("window manager")
+            if "display" in restarted:
+                for app in self.apps:
+                    self._spawn(app)
+            if server and self._server is not None and self._server.poll() is not None:
+                self.restart_server()
+                restarted.append("desktop server")
+            if restarted:
+                log.warning("arena %s: restarted %s", self.id, ", ".join(restarted))
+            return restarted
+
+    def _restart_wm(self, deadline: float) -> None:
+        """Start the window manager again. One started while the X server still holds the old one's
+        selections exits at once ("another window manager is running"): start it again until it stays."""
+        def ready() -> bool:
+            if self._display_proc is not None and self._display_proc.poll() is not None:
+                raise ArenaStartError("the display died while the window manager started; the next round restarts it")
+            if self._wm_proc is None or self._wm_proc.poll() is not None:
+                self._wm_proc = self._spawn(WINDOW_MANAGERS[self.wm])
+                return False
+            return self._run_quiet(["wmctrl", "-m"]) == 0
+
+        self._wm_proc = None
+        _wait_until(ready, deadline, f"window manager {self.wm}", interval=0.2)
+
+    def _restart_display(self, deadline: float) -> None:
+        number = (self.display or ":0").lstrip(":")
+        # A display killed hard leaves its lock and socket behind; a new Xvfb refuses the number then.
+        for stale in (Path(f"/tmp/.X{number}-lock"), Path(f"/tmp/.X11-unix/X{number}")):
+            stale.unlink(missing_ok=True)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
+        env[MARKER] = self.id
+        with open(self._log_path("Xvfb"), "ab") as log_file:
+            proc = subprocess.Popen(["Xvfb", f":{number}", *self._xvfb_args()], env=env, start_new_session=True,
+                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file)
+        self._procs.append(proc)
+        self._display_proc = proc
+        _wait_until(lambda: self._run_quiet(["xset", "q"]) == 0, deadline, f"display :{number}")
+        self._run_quiet(["xset", "s", "off", "s", "noblank"])
+
+    def _supervise(self) -> None:
+        """Heal the display and the window manager, every half second, until the arena stops. (A dead
+        server is restarted by whoever reconnects to it: tests kill it on purpose.)"""
+        while not self._stopping.wait(0.5):
+            try:
+                self.heal(server=False)
+            except Exception as exc:  # noqa: BLE001 - keep supervising; the next round tries again
+                log.warning("arena %s: healing failed: %s", self.id, exc)
 
     def _start_reporting(self, argv_for: Callable[[int], list[str]], name: str,
                          deadline: float) -> tuple[subprocess.Popen[bytes], str]:
@@ -284,6 +361,10 @@ class LocalArena:
 
     def stop(self) -> None:
         """End every process of this arena (idempotent) and remove its scratch folder."""
+        self._stopping.set()
+        if self._supervisor is not None and self._supervisor is not threading.current_thread():
+            self._supervisor.join(timeout=30)
+            self._supervisor = None
         if self._client is not None:
             self._client.close()
             self._client = None
@@ -303,10 +384,11 @@ class LocalArena:
 
     def restart_server(self) -> None:
         """Kill the desktop server and start a fresh one on the same port (its apps stay)."""
-        self.kill_server()
-        assert self.url is not None
-        self.port = int(self.url.rsplit(":", 1)[1])
-        self._start_server(time.monotonic() + self.startup_timeout)
+        with self._heal_lock:
+            self.kill_server()
+            assert self.url is not None
+            self.port = int(self.url.rsplit(":", 1)[1])
+            self._start_server(time.monotonic() + self.startup_timeout)
 
     def kill_server(self) -> None:
         """Kill only the desktop server (for fault tests); the display and apps stay up."""

@@ -104,8 +104,8 @@ class Backend:
         """Drop the clients (and their pools) and connect again: after a VM restart, or repeated failures."""
         log.info("reconnecting to %s", self.config.server_url or "the local arena")
         self._close_clients()
-        if self.arena is not None and self.arena._server is not None and self.arena._server.poll() is not None:
-            self.arena.restart_server()
+        if self.arena is not None:
+            self.arena.heal()  # whatever of the arena died: display, window manager, server
         self.connect()
 
     def _close_clients(self) -> None:

@@ -31,6 +31,8 @@ import threading
 import time
 from typing import Any
 
+from .capture import DisplayDown
+
 log = logging.getLogger(__name__)
 
 # What the code printed is the stock server's channel for failure: any "error" in it fails the call.
@@ -130,18 +132,25 @@ class AgentWorker:
         return self._read(self.proc, time.monotonic() + timeout)
 
     def run(self, code: str, timeout: float) -> str | None:
-        """Run agent code; the agent's error message, or None when it ran cleanly."""
+        """Run agent code; the agent's error message, or None when it ran cleanly. Raises ``DisplayDown``
+        when the worker's display connection is dead even after a fresh start (the code never ran)."""
         with self.lock:
-            try:
-                answer = self._call({"op": "exec", "code": code}, timeout)
-            except TimeoutError:
-                self._restart()
-                return f"the action's code was still running after {timeout:g} s and was stopped"
-            if answer is None:
-                code_ = self.proc.wait(5) if self.proc is not None else None
-                self._restart()
-                return f"the action's code ended its interpreter (exit status {code_})"
-            return answer.get("error")
+            for attempt in range(2):
+                try:
+                    answer = self._call({"op": "exec", "code": code}, timeout)
+                except TimeoutError:
+                    self._restart()
+                    return f"the action's code was still running after {timeout:g} s and was stopped"
+                if answer is None:
+                    code_ = self.proc.wait(5) if self.proc is not None else None
+                    self._restart()
+                    return f"the action's code ended its interpreter (exit status {code_})"
+                if not answer.get("display_lost"):
+                    return answer.get("error")
+                # The display restarted under the worker; the code did not run: start afresh, once.
+                log.info("agent worker lost its display (attempt %d); restarting it", attempt + 1)
+                self.stop()
+            raise DisplayDown(f"the X display {os.environ.get('DISPLAY', '')} is not reachable by agent code")
 
     def update(self, state: dict[str, Any]) -> None:
         with self.lock:
@@ -180,6 +189,17 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
+def _display_ok() -> bool:
+    """A round trip on pyautogui's own X connection (it is made once, at import, and dies with the display)."""
+    try:
+        from pyautogui import _pyautogui_x11
+
+        _pyautogui_x11._display.get_input_focus()
+    except Exception:  # ConnectionClosedError, OSError: the display went away under this process
+        return False
+    return True
+
+
 def _serve(width: int, height: int) -> None:
     import pyautogui
 
@@ -206,7 +226,9 @@ def _serve(width: int, height: int) -> None:
     for line in requests:
         message = json.loads(line)
         op = message.pop("op")
-        if op == "exec":
+        if op == "exec" and not _display_ok():
+            answer({"display_lost": True})  # nothing ran: the server starts a fresh worker
+        elif op == "exec":
             out = io.StringIO()
             error = None
             try:

@@ -31,7 +31,7 @@ from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
-from .capture import Screen, encode
+from .capture import DisplayDown, Screen, encode
 from .desktop import Desktop, DesktopError, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
 from .pools import slow
@@ -69,7 +69,11 @@ class DesktopServer:
 
     # ---- observation
     async def probe(self, request: Request) -> Response:
-        return JSONResponse({"status": "Probe successful", "message": "Service is operational"})
+        down = await run_in_threadpool(self.screen.alive)
+        if down:
+            return JSONResponse({"status": "error", "message": down, "display": "down"}, 503)
+        return JSONResponse({"status": "Probe successful", "message": "Service is operational",
+                             "display": self.screen.display})
 
     async def capabilities(self, request: Request) -> Response:
         return JSONResponse({
@@ -128,7 +132,10 @@ class DesktopServer:
     # ---- actions
     def _exec(self, code: str) -> str | None:
         """Run agent code in the worker; the agent's error message, or None (the stock server's rules:
-        what raised, or printed "error", failed)."""
+        what raised, or printed "error", failed). A dead display is not the agent's: DisplayDown."""
+        down = self.screen.alive()
+        if down:
+            raise DisplayDown(down)
         return self.worker.run(code, self.options.action_timeout_s)
 
     async def execute_windows(self, request: Request) -> Response:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import os
 import threading
 import time
 from dataclasses import dataclass
@@ -40,30 +42,69 @@ def encode(image: Image.Image, fmt: str = "png", quality: int | None = None) -> 
     return buf.getvalue()
 
 
+class DisplayDown(RuntimeError):
+    """The X display cannot be reached (it died, or is restarting); the message names it."""
+
+
 class Screen:
-    """Grabs the X display this process runs on. mss handles are per thread (X connections are)."""
+    """Grabs the X display this process runs on. mss handles are per thread (X connections are).
+
+    A handle whose display went away is dropped, and the next grab connects afresh, so the server heals
+    by itself when the display comes back."""
 
     def __init__(self, cursor: bool = True) -> None:
         self.cursor = cursor
         self._local = threading.local()
+        self.display = os.environ.get("DISPLAY", "")
 
     def _mss(self):  # noqa: ANN202 - mss' type lives in a platform module
         sct = getattr(self._local, "sct", None)
         if sct is None:
             import mss
 
-            sct = mss.MSS(with_cursor=self.cursor)
+            try:
+                sct = mss.MSS(with_cursor=self.cursor)
+            except Exception as exc:  # mss raises its own ScreenShotError, Xlib errors and OSError
+                raise DisplayDown(f"the X display {self.display} is not reachable: {exc}") from None
             self._local.sct = sct
         return sct
 
+    def _drop(self) -> None:
+        sct = getattr(self._local, "sct", None)
+        self._local.sct = None
+        if sct is not None:
+            with contextlib.suppress(Exception):
+                sct.close()
+
     def grab(self) -> Grab:
         sct = self._mss()
-        shot = sct.grab(sct.monitors[1])
+        try:
+            shot = sct.grab(sct.monitors[1])
+        except Exception as exc:  # the connection died with the display
+            self._drop()
+            raise DisplayDown(f"the X display {self.display} went away: {exc or type(exc).__name__}") from None
         return Grab(raw=bytes(shot.raw), width=shot.width, height=shot.height)
 
     def size(self) -> tuple[int, int]:
-        mon = self._mss().monitors[1]
+        try:
+            mon = self._mss().monitors[1]
+        except DisplayDown:
+            raise
+        except Exception as exc:
+            self._drop()
+            raise DisplayDown(f"the X display {self.display} went away: {exc}") from None
         return int(mon["width"]), int(mon["height"])
+
+    def alive(self) -> str | None:
+        """None when the display answers a fresh connection; else why not."""
+        from Xlib import display as xdisplay
+
+        try:
+            conn = xdisplay.Display()
+        except Exception as exc:  # DisplayConnectionError, ConnectionClosedError, OSError
+            return f"the X display {self.display} is not reachable: {exc}"
+        conn.close()
+        return None
 
     def quiet(self, deadline: float, stable_ms: float, interval_ms: float) -> tuple[Grab, bool]:
         """Grab until the screen has not changed for ``stable_ms`` (True) or ``deadline`` passed (False)."""

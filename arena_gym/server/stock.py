@@ -15,6 +15,7 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
+from .capture import DisplayDown
 from .desktop import DesktopError
 from .guard import BodyTooLarge
 
@@ -93,6 +94,8 @@ def stock_errors(handler: Handler) -> Handler:
             return exc.response()
         except BodyTooLarge as exc:
             return error(str(exc), 413)
+        except DisplayDown as exc:  # not the request's fault, and not for good: 503, the display named
+            return error(str(exc), 503)
         except DesktopError as exc:
             return error(str(exc), exc.status)
         except Exception as exc:  # the stock catch-all: report, keep serving
