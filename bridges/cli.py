@@ -17,7 +17,7 @@ from typing import Any
 from . import make_bridge
 from .base import BridgeConfig
 from .health import http_probe
-from .netns import Target
+from .netns import Target, TargetError
 from .supervisor import Supervisor, systemd_unit
 from .tunnel import SSHTunnel, TunnelConfig, TunnelError
 
@@ -65,14 +65,29 @@ def _run_until_signalled(tick: Any, interval: float) -> None:
 
 
 def cmd_bridge(args: argparse.Namespace) -> int:
-    config = BridgeConfig(_target(args), port=args.port, host_port=args.host_port)
+    try:
+        config = BridgeConfig(_target(args), port=args.port, host_port=args.host_port)
+        # Resolve the target now: a missing namespace is said at once, not met by every client as a reset.
+        config.target.ns_path()
+    except (ValueError, TargetError) as exc:
+        print(f"arena-bridge bridge: {exc}", file=sys.stderr)
+        return 1
     bridge = make_bridge(config, args.impl)
     supervisor = Supervisor(bridge, interval=args.interval)
     state = StateFile(args.state_dir, f"bridge-{args.host_port}")
     try:
         bridge.start()
+    except OSError as exc:
+        import errno
+
+        if exc.errno == errno.EADDRINUSE:
+            print(f"arena-bridge bridge: port {config.host}:{config.host_port} is already in use: stop what holds "
+                  "it (arena-bridge status) or give --host-port", file=sys.stderr)
+        else:
+            print(f"arena-bridge bridge: cannot start the bridge: {exc}", file=sys.stderr)
+        return 1
     except Exception as exc:
-        print(f"arena-bridge: cannot start the bridge: {exc}", file=sys.stderr)
+        print(f"arena-bridge bridge: cannot start the bridge: {exc}", file=sys.stderr)
         return 1
     print(f"bridging {config.target.describe()} port {config.port} -> {config.host}:{config.host_port} "
           f"({args.impl}{', supervised' if args.supervise else ''})", flush=True)
@@ -95,10 +110,21 @@ def cmd_tunnel(args: argparse.Namespace) -> int:
         config = TunnelConfig.from_destination(
             args.destination, forwards=args.forward or [5000, 5051], key_filename=args.key,
             known_hosts=args.known_hosts, accept_new_host_key=args.accept_new_host_key,
-            watchdog_interval_s=args.watchdog, watchdog_timeout_s=args.watchdog_timeout)
-        tunnel = SSHTunnel(config).start()
-    except (TunnelError, OSError) as exc:
+            watchdog_interval_s=args.watchdog, watchdog_timeout_s=args.watchdog_timeout,
+            connect_timeout_s=args.connect_timeout)
+    except TunnelError as exc:
         print(f"arena-bridge tunnel: {exc}", file=sys.stderr)
+        return 2
+    if args.key and not os.path.isfile(args.key):
+        print(f"arena-bridge tunnel: no key file at {args.key}", file=sys.stderr)
+        return 2
+    try:
+        tunnel = SSHTunnel(config).start()
+    except TunnelError as exc:
+        print(f"arena-bridge tunnel: {exc}", file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"arena-bridge tunnel: {_os_error(exc, config)}", file=sys.stderr)
         return 1
     print("tunnel up: " + ", ".join(tunnel.status()["forwards"]), flush=True)
     state = StateFile(args.state_dir, f"tunnel-{config.host}")
@@ -108,6 +134,29 @@ def cmd_tunnel(args: argparse.Namespace) -> int:
         tunnel.stop()
         state.remove()
     return 0
+
+
+def _os_error(exc: OSError, config: TunnelConfig) -> str:
+    import errno
+
+    if exc.errno == errno.EADDRINUSE:
+        ports = ", ".join(str(f.local_port) for f in config.forwards)
+        return f"a local port is already in use (one of {ports}): stop what holds it, or forward another with -L"
+    if exc.errno == errno.ECONNREFUSED:
+        return f"nothing listens at {config.host}:{config.port} (is sshd running there?)"
+    return f"{exc.strerror or exc} ({config.host}:{config.port})"
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    """A state file's content, or None (said on stderr) when it is not readable JSON."""
+    try:
+        info = json.loads(path.read_text())
+        if not isinstance(info, dict):
+            raise ValueError("not a JSON object")
+        return info
+    except (OSError, ValueError) as exc:
+        print(f"arena-bridge: ignoring the unreadable state file {path} ({exc}); remove it", file=sys.stderr)
+        return None
 
 
 def _alive(pid: int) -> bool:
@@ -126,8 +175,10 @@ def cmd_status(args: argparse.Namespace) -> int:
         print(f"nothing running (no state in {args.state_dir})")
         return 0
     for path in files:
-        info = json.loads(path.read_text())
-        alive = _alive(int(info.get("pid", 0)))
+        info = _read_state(path)
+        if info is None:
+            continue
+        alive = _alive(int(info.get("pid", 0) or 0))
         print(f"{path.stem}: {'running' if alive else 'DEAD'} (pid {info.get('pid')})")
         for key in ("target", "host_port", "health", "connected", "forwards", "reconnects", "hung_detected"):
             if key in info:
@@ -144,7 +195,10 @@ def cmd_stop(args: argparse.Namespace) -> int:
         print(f"nothing to stop{f' named {args.name}' if args.name else ''} in {args.state_dir}")
         return 1 if args.name else 0
     for path in files:
-        pid = int(json.loads(path.read_text()).get("pid", 0))
+        info = _read_state(path)
+        if info is None:
+            continue
+        pid = int(info.get("pid", 0) or 0)
         if pid and _alive(pid):
             os.kill(pid, signal.SIGTERM)
             deadline = time.monotonic() + 10
@@ -240,6 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--accept-new-host-key", action="store_true", help="trust and save an unknown host key")
     p.add_argument("--watchdog", type=float, default=5.0, help="seconds between watchdog requests")
     p.add_argument("--watchdog-timeout", type=float, default=5.0, help="seconds before the server counts as hung")
+    p.add_argument("--connect-timeout", type=float, default=10.0, help="seconds to connect and read the SSH banner")
     p.set_defaults(func=cmd_tunnel)
 
     p = sub.add_parser("status", help="what is running, its health and what it did")
@@ -268,12 +323,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
                         format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    if not args.verbose:
+        # paramiko logs every failed handshake with a traceback from its own thread; the one line we
+        # print says what went wrong (-v shows paramiko's account too).
+        logging.getLogger("paramiko").setLevel(logging.CRITICAL)
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
     if getattr(args, "bridge_args", None) and args.bridge_args[0] == "--":
         args.bridge_args = args.bridge_args[1:]
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except KeyboardInterrupt:
+        return 130
 
 
 if __name__ == "__main__":

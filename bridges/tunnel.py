@@ -55,13 +55,16 @@ class Forward:
                 return cls(int(parts[0]), parts[1], int(parts[2]))
             if len(parts) == 4:
                 return cls(int(parts[1]), parts[2], int(parts[3]), local_host=parts[0])
-        except ValueError:
+        except (ValueError, TypeError):
             pass
         raise TunnelError(f"bad forward {spec!r}: use PORT, LOCAL:HOST:REMOTE or BIND:LOCAL:HOST:REMOTE")
 
     def __post_init__(self) -> None:
         if self.remote_port is None:
             self.remote_port = self.local_port
+        for name, port in (("local", self.local_port), ("remote", self.remote_port)):
+            if not isinstance(port, int) or not 0 <= port <= 65535:
+                raise TunnelError(f"bad forward: {name} port {port!r} is not a port number (0-65535)")
 
 
 @dataclass
@@ -85,12 +88,34 @@ class TunnelConfig:
         self.forwards = [Forward.parse(f) for f in self.forwards]
         if not self.forwards:
             raise TunnelError("a tunnel needs at least one forward")
+        if not isinstance(self.port, int) or not 0 < self.port <= 65535:
+            raise TunnelError(f"bad SSH port {self.port!r}: give a number from 1 to 65535")
+
+    @classmethod
+    def from_dict(cls, values: dict[str, Any], where: str = "tunnel") -> TunnelConfig:
+        """From a pool file's or ``gym.make``'s ``tunnel`` mapping: an unknown field is named, with the known."""
+        import dataclasses
+        import difflib
+
+        known = [f.name for f in dataclasses.fields(cls)]
+        for key in values:
+            if key not in known:
+                near = difflib.get_close_matches(key, known, n=1)
+                hint = f" (did you mean {near[0]!r}?)" if near else ""
+                raise TunnelError(f"{where}: unknown field {key!r}{hint}; known fields: {', '.join(known)}")
+        if "host" not in values:
+            raise TunnelError(f"{where}: 'host' is required")
+        return cls(**values)
 
     @classmethod
     def from_destination(cls, destination: str, **kwargs: Any) -> TunnelConfig:
         """``user@host[:port]``."""
         user, _, rest = destination.rpartition("@")
         host, _, port = rest.partition(":")
+        if not host:
+            raise TunnelError(f"bad destination {destination!r}: use user@host or user@host:port")
+        if port and not port.isdigit():
+            raise TunnelError(f"bad destination {destination!r}: the port after ':' must be a number, got {port!r}")
         return cls(host=host, user=user or None, port=int(port) if port else 22, **kwargs)
 
 
@@ -187,7 +212,17 @@ class SSHTunnel:
                     f"{cfg.host}:{cfg.port} is not in {known}: verify its key and add it (ssh-keyscan -p {cfg.port} "
                     f"{cfg.host} >> {known}), or trust it on first use with --accept-new-host-key"
                 ) from None
-            raise
+            text = str(exc)
+            if "protocol banner" in text or "No existing session" in text or "Error reading SSH" in text:
+                raise TunnelError(
+                    f"{cfg.host}:{cfg.port} does not speak SSH ({text}): is that the SSH port? "
+                    "(give user@host:PORT for another port)") from None
+            if cfg.key_filename and "key" in text.lower():
+                raise TunnelError(f"cannot use the key file {cfg.key_filename}: {text}") from None
+            raise TunnelError(f"SSH to {cfg.host}:{cfg.port} failed: {text}") from None
+        except (ValueError, IndexError) as exc:  # paramiko's key parsers raise these on a garbage file
+            client.close()
+            raise TunnelError(f"cannot use the key file {cfg.key_filename}: {exc}") from None
         transport = client.get_transport()
         assert transport is not None
         transport.set_keepalive(max(1, int(cfg.keepalive_s)))

@@ -64,7 +64,7 @@ class Backend:
         if cfg.tunnel and self.tunnel is None:
             from bridges.tunnel import SSHTunnel, TunnelConfig
 
-            self.tunnel = SSHTunnel(TunnelConfig(**cfg.tunnel))
+            self.tunnel = SSHTunnel(TunnelConfig.from_dict(cfg.tunnel))
             self.tunnel.start()
         if cfg.local and self.arena is None:
             from ..arena import LocalArena

@@ -6,9 +6,22 @@ import os
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..protocol import SettleSpec, Timeouts
+
+
+def check_tunnel(value: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A ``tunnel`` mapping whose fields are bridges.TunnelConfig's (a typo is named here, not at connect)."""
+    if value is None:
+        return None
+    from bridges.tunnel import TunnelConfig, TunnelError
+
+    try:
+        TunnelConfig.from_dict(dict(value))
+    except TunnelError as exc:
+        raise ValueError(str(exc)) from None
+    return value
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:5000"  # `ssh -L 5000:localhost:5000` to the VM host
 DEFAULT_EVALUATE_URL = "http://127.0.0.1:5051"  # `ssh -L 5051:localhost:5051` (the bridge to the container)
@@ -47,6 +60,11 @@ class EnvConfig(BaseModel):
     dialect: Literal["auto", "waa", "osworld"] = "auto"
     token: str | None = Field(None, description="token the servers want (when they bind off loopback)")
     tunnel: dict[str, Any] | None = Field(None, description="open an SSH tunnel first (see bridges.TunnelConfig)")
+
+    @field_validator("tunnel")
+    @classmethod
+    def _tunnel_fields(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        return check_tunnel(value)
     tasks: TaskSelection = Field(default_factory=TaskSelection)
     observation: ObservationConfig = Field(default_factory=ObservationConfig)
     action_face: Literal["structured", "pyautogui"] = Field(

@@ -5,7 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from .config import check_tunnel
 
 
 class VM(BaseModel):
@@ -14,6 +16,11 @@ class VM(BaseModel):
     server_url: str
     evaluate_url: str | None = None
     tunnel: dict | None = Field(None, description="an SSH tunnel to open for this VM (bridges.TunnelConfig)")
+
+    @field_validator("tunnel")
+    @classmethod
+    def _tunnel_fields(cls, value: dict | None) -> dict | None:
+        return check_tunnel(value)
 
 
 class Pool(BaseModel):
