@@ -40,7 +40,10 @@ def window_titles(arena) -> list[str]:
 def test_probe_is_stock(http):
     r = http.get("/probe")
     assert r.status_code == 200
-    assert r.json() == {"status": "Probe successful", "message": "Service is operational"}
+    answer = r.json()
+    assert {k: answer[k] for k in ("status", "message")} == {"status": "Probe successful",
+                                                             "message": "Service is operational"}
+    assert answer["display"].startswith(":")  # an addition stock clients ignore: which display it serves
 
 
 def test_screenshot_is_a_png_of_the_display_size(http, arena):

@@ -25,6 +25,8 @@ from pathlib import Path
 
 from ..protocol.client import ArenaClient
 from .home import seed_home
+from .sandbox import ENV_VAR as SANDBOX_ENV
+from .sandbox import Network, Sandbox, make_sandbox, start_netns_holder
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +119,8 @@ class LocalArena:
         accessibility: bool = True,
         allowed_hosts: Sequence[str] = (),
         supervise: bool = True,
+        sandbox: bool = True,
+        network: Network = "none",
     ) -> None:
         if wm not in WINDOW_MANAGERS:
             raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
@@ -130,6 +134,9 @@ class LocalArena:
         self.accessibility = accessibility
         self.allowed_hosts = list(allowed_hosts)
         self.supervise = supervise
+        self.use_sandbox = sandbox
+        self.network: Network = network
+        self.sandbox: Sandbox | None = None  # set at start when one can be made here (see sandbox.py)
         self.bus_address: str | None = None
         self._home_arg = Path(home) if home else None
         self.id = uuid.uuid4().hex[:12]
@@ -163,6 +170,10 @@ class LocalArena:
         atexit.register(self.stop)
         try:
             deadline = time.monotonic() + self.startup_timeout
+            if self.use_sandbox:
+                self.sandbox = self._make_sandbox(deadline)
+                if self.sandbox is not None:
+                    self.sandbox.own(runtime)
             self._start_display(deadline)
             self.bus_address = self._start_session_bus(deadline)
             self.env = self._environment(runtime)
@@ -172,7 +183,7 @@ class LocalArena:
             self._wm_proc = self._spawn(WINDOW_MANAGERS[self.wm])
             _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
             for app in self.apps:
-                self._spawn(app)
+                self._spawn(app, untrusted=True)
             self._start_server(deadline)
         except BaseException:
             self.stop()
@@ -200,25 +211,47 @@ class LocalArena:
             env["NO_AT_BRIDGE"] = "1"  # no bus to bridge to: spare GTK apps the attempt and its warnings
         return env
 
+    def _make_sandbox(self, deadline: float) -> Sandbox | None:
+        assert self.workdir is not None and self.home is not None
+        netns = None
+        if self.network == "none" and os.geteuid() == 0 and shutil.which("unshare"):
+            env = {**os.environ, MARKER: self.id}
+            holder = start_netns_holder(env)
+            self._procs.append(holder)
+            ours = os.stat("/proc/self/ns/net").st_ino
+            path = f"/proc/{holder.pid}/ns/net"
+            _wait_until(lambda: os.path.exists(path) and os.stat(path).st_ino != ours, deadline, "the sandbox's netns")
+            netns = path
+        return make_sandbox(self.workdir, self.home, self.network, netns)
+
+    def _wrap(self, argv: Sequence[str]) -> list[str]:
+        """``argv`` as the arena runs untrusted programs: in its sandbox when it has one."""
+        return self.sandbox.wrap(list(argv)) if self.sandbox is not None else list(argv)
+
     def _start_session_bus(self, deadline: float) -> str | None:
         """A D-Bus session bus of the arena's own. Without it apps autolaunch one that outlives the arena,
         arenas side by side would share one, and AT-SPI (the accessibility tree) has nowhere to live."""
         if shutil.which("dbus-daemon") is None:
             log.info("dbus-daemon not installed (apt-get install dbus): no session bus, no accessibility tree")
             return None
-        _, address = self._start_reporting(
-            lambda fd: ["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--print-address={fd}"],
+        # The bus runs as the sandbox's account (a session bus lets only its own user in) and listens on a
+        # socket file in the arena's runtime folder, reachable from the sandbox's network namespace.
+        assert self.workdir is not None
+        address = f"unix:path={self.workdir / 'run' / 'bus'}"
+        _, printed = self._start_reporting(
+            lambda fd: self._wrap(["dbus-daemon", "--session", "--nofork", "--nopidfile", f"--address={address}",
+                                   f"--print-address={fd}"]),
             "dbus-daemon", deadline)
-        return address
+        return printed
 
     def _enable_accessibility(self) -> None:
         """Switch AT-SPI on (org.a11y.Status.IsEnabled), which starts its bus; apps started later join it."""
         if shutil.which("gdbus") is None:
             log.info("gdbus not installed (apt-get install libglib2.0-bin): accessibility stays off")
             return
-        rc = self._run_quiet(["gdbus", "call", "--session", "--dest", "org.a11y.Bus", "--object-path",
-                              "/org/a11y/bus", "--method", "org.freedesktop.DBus.Properties.Set",
-                              "org.a11y.Status", "IsEnabled", "<true>"])
+        rc = self._run_quiet(self._wrap(["gdbus", "call", "--session", "--dest", "org.a11y.Bus", "--object-path",
+                                         "/org/a11y/bus", "--method", "org.freedesktop.DBus.Properties.Set",
+                                         "org.a11y.Status", "IsEnabled", "<true>"]))
         if rc != 0:
             log.info("could not enable AT-SPI (is at-spi2-core installed?): the accessibility tree stays empty")
 
@@ -251,7 +284,7 @@ class LocalArena:
                 restarted.append("window manager")
             if "display" in restarted:
                 for app in self.apps:
-                    self._spawn(app)
+                    self._spawn(app, untrusted=True)
             if server and self._server is not None and self._server.poll() is not None:
                 self.restart_server()
                 restarted.append("desktop server")
@@ -323,10 +356,11 @@ class LocalArena:
         assert self.workdir is not None
         return self.workdir / "logs" / f"{Path(name).name}.log"
 
-    def _spawn(self, argv: Sequence[str]) -> subprocess.Popen[bytes]:
+    def _spawn(self, argv: Sequence[str], untrusted: bool = False) -> subprocess.Popen[bytes]:
+        """Start a program of the arena's; ``untrusted`` ones (apps: what an agent drives) in the sandbox."""
         with open(self._log_path(argv[0]), "ab") as log_file:
             proc = subprocess.Popen(
-                list(argv), env=self.env, cwd=str(self.home), start_new_session=True,
+                self._wrap(argv) if untrusted else list(argv), env=self.env, cwd=str(self.home), start_new_session=True,
                 stdin=subprocess.DEVNULL, stdout=log_file, stderr=subprocess.STDOUT,
             )
         self._procs.append(proc)
@@ -342,6 +376,8 @@ class LocalArena:
         env = dict(self.env)
         if self.token:
             env["ARENA_TOKEN"] = self.token
+        if self.sandbox is not None:
+            env[SANDBOX_ENV] = self.sandbox.to_env()
         log_path = self._log_path("server")
         with open(log_path, "ab") as log_file:
             proc = subprocess.Popen(

@@ -31,6 +31,7 @@ import threading
 import time
 from typing import Any
 
+from ..arena.sandbox import Sandbox
 from .capture import DisplayDown
 
 log = logging.getLogger(__name__)
@@ -42,9 +43,10 @@ _ERROR_WORD = "error"
 class AgentWorker:
     """The server's handle on the worker process: start, run code with a deadline, restart."""
 
-    def __init__(self, screen_size: tuple[int, int], isolate: bool = True) -> None:
+    def __init__(self, screen_size: tuple[int, int], isolate: bool = True, sandbox: Sandbox | None = None) -> None:
         self.screen_size = screen_size
         self.isolate = isolate
+        self.sandbox = sandbox
         self.isolated = False
         self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
@@ -54,6 +56,9 @@ class AgentWorker:
     # ---- life cycle
     def _command(self) -> list[str]:
         argv = [sys.executable, "-m", "arena_gym.server.agent_worker", str(self.screen_size[0]), str(self.screen_size[1])]
+        if self.sandbox is not None:
+            # The arena's sandbox: another account (it cannot signal the server), its own mounts and network.
+            return self.sandbox.wrap(argv)
         unshare = shutil.which("unshare")
         if not (self.isolate and unshare):
             return argv
@@ -66,7 +71,7 @@ class AgentWorker:
 
     def start(self) -> None:
         command = self._command()
-        plain = command[command.index(sys.executable):]
+        plain = command[command.index(sys.executable):] if self.sandbox is None else command
         proc = self._spawn(command)
         self.isolated = proc is not None and command != plain
         if proc is None and command != plain:
@@ -160,6 +165,16 @@ class AgentWorker:
             except TimeoutError:
                 self._restart()
 
+    def accessibility(self) -> str:
+        """The AT-SPI tree as seen from inside the sandbox (whose account owns the session bus)."""
+        with self.lock:
+            try:
+                answer = self._call({"op": "accessibility"}, 60.0)
+            except TimeoutError:
+                self._restart()
+                return ""
+            return "" if answer is None else str(answer.get("tree", ""))
+
     def clipboard(self) -> str | None:
         with self.lock:
             try:
@@ -248,6 +263,10 @@ def _serve(width: int, height: int) -> None:
             answer({"ok": True})
         elif op == "clipboard":
             answer({"clipboard": computer.clipboard.clipboard_content})
+        elif op == "accessibility":
+            from .accessibility import accessibility_tree
+
+            answer({"tree": accessibility_tree()})
 
 
 if __name__ == "__main__":

@@ -26,13 +26,14 @@ from starlette.routing import Route
 from starlette.types import ASGIApp
 
 from .. import __version__
+from ..arena.sandbox import Sandbox
 from ..protocol.models import MEDIA_TYPES, StepRequest
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
 from .capture import DisplayDown, Screen, encode
-from .desktop import Desktop, DesktopError, split_command
+from .desktop import Desktop, DesktopError, sandboxed, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
 from .pools import slow
 from .stock import Fail, error, field, json_body, not_found, stock_errors
@@ -61,7 +62,8 @@ class DesktopServer:
         self.screen = Screen(cursor=self.options.cursor)
         self.desktop = Desktop()
         # Agent code (and the ``computer`` object it sees) lives in a worker process: see agent_worker.
-        self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent)
+        self.sandbox = Sandbox.from_env()
+        self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent, sandbox=self.sandbox)
         self.pinger = readiness.AppPinger()
         self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
@@ -108,7 +110,9 @@ class DesktopServer:
         backend = request.query_params.get("backend", "uia")
         if backend not in ("uia", "win32", "atspi"):
             return PlainTextResponse("Invalid backend specified", status_code=400, media_type="text/html")
-        return JSONResponse({"AT": await slow(accessibility_tree)})
+        # In a sandboxed arena the session bus belongs to the sandbox's account: ask from inside it.
+        reader = self.worker.accessibility if self.sandbox is not None else accessibility_tree
+        return JSONResponse({"AT": await slow(reader)})
 
     async def obs_winagent(self, request: Request) -> Response:
         def observe() -> dict[str, Any]:
@@ -189,8 +193,9 @@ class DesktopServer:
         argv = split_command(field(body, "command", (list, str)), shell)
 
         def run() -> subprocess.CompletedProcess[str]:
+            command = sandboxed(argv)
             return subprocess.run(  # noqa: S603 - argument list, or the client's own shell command
-                argv, shell=isinstance(argv, str), capture_output=True, text=True,
+                command, shell=isinstance(command, str), capture_output=True, text=True,
                 timeout=EXECUTE_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False,
             )
 

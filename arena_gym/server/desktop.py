@@ -8,6 +8,7 @@ we build.
 from __future__ import annotations
 
 import contextlib
+import errno
 import logging
 import os
 import shlex
@@ -22,6 +23,8 @@ from pathlib import Path
 import Xlib.error
 from Xlib import X
 from Xlib import display as xdisplay
+
+from ..arena.sandbox import Sandbox
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +44,18 @@ class DesktopError(Exception):
     def __init__(self, message: str, status: int = 500) -> None:
         super().__init__(message)
         self.status = status
+
+
+def sandboxed(argv: list[str] | str) -> list[str] | str:
+    """What a task or an agent asks to run, inside the arena's sandbox when the server has one (a shell
+    string runs through ``sh -c`` in it)."""
+    sandbox = Sandbox.from_env()
+    if sandbox is None:
+        return argv
+    if isinstance(argv, list) and argv and shutil.which(argv[0]) is None:
+        # As a program run directly: one that does not exist cannot start (the stock 500), not a 127.
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", argv[0])
+    return sandbox.wrap(["/bin/sh", "-c", argv] if isinstance(argv, str) else argv)
 
 
 @dataclass
@@ -114,7 +129,7 @@ class Desktop:
 
     # ---- programs
     def launch(self, command: list[str] | str, shell: bool = False) -> None:
-        argv = split_command(command, shell)
+        argv = sandboxed(split_command(command, shell))
         self._reap()
         proc = subprocess.Popen(  # noqa: S603 - argument list, or the client's own shell command
             argv, shell=isinstance(argv, str), stdin=subprocess.DEVNULL,

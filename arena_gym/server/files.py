@@ -12,9 +12,25 @@ from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
+from ..arena.sandbox import Sandbox
 from .desktop import expand_path
 from .pools import slow
 from .stock import Fail, json_body, ok
+
+_SANDBOX = Sandbox.from_env()
+
+
+def hand_over(path: Path) -> None:
+    """In a sandboxed arena, give what this server wrote (and the folders it made for it, up to the home)
+    to the sandbox's account, so the apps there can change and save it."""
+    if _SANDBOX is None:
+        return
+    home = Path(_SANDBOX.home)
+    _SANDBOX.own(path)
+    for parent in path.parents:
+        if parent == home or home not in parent.parents:
+            break
+        _SANDBOX.own(parent)
 
 
 def checked_path(raw: Any, what: str = "file_path") -> Path:
@@ -62,6 +78,7 @@ def make_upload(max_bytes: int):  # noqa: ANN201 - returns a route
                         raise Fail(413, {"error": f"upload exceeds the server's limit of {max_bytes} bytes"})
                     out.write(chunk)
             os.replace(tmp, path)
+            hand_over(path)
         finally:
             tmp.unlink(missing_ok=True)  # nothing half-written stays behind, whatever failed
         return PlainTextResponse("File Uploaded", media_type="text/html")
@@ -141,6 +158,7 @@ documents_path = _home_dir("Documents", "documents_path")
 async def create_folder(request: Request) -> Response:
     path = checked_path((await json_body(request)).get("path"), "path")
     path.mkdir(parents=True, exist_ok=True)
+    hand_over(path)
     return ok(f"Folder created at {path}")
 
 
@@ -152,6 +170,7 @@ async def create_file(request: Request) -> Response:
         raise Fail(400, {"status": "error", "message": "content must be a string"})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content)
+    hand_over(path)
     return ok(f"File created at {path}")
 
 
