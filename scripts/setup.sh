@@ -9,7 +9,7 @@ APT_PACKAGES=(
   xvfb x11-utils x11-xserver-utils xdotool wmctrl openbox xterm xclip mousepad dbus-x11 dbus libglib2.0-bin
   at-spi2-core libatk-adaptor python3-pyatspi
   libreoffice-calc libreoffice-gtk3
-  fonts-dejavu-core socat openssh-server iproute2 procps psmisc
+  fonts-dejavu-core socat openssh-server iproute2 procps psmisc bubblewrap util-linux
 )
 
 missing=()
