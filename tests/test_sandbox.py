@@ -87,7 +87,7 @@ def test_commands_are_confined(sandboxed, host_service):
 
 def test_agent_code_is_confined(sandboxed, host_service, tmp_path):
     target = Path.home() / f".escape-{uuid.uuid4().hex[:8]}"
-    code = "import sys\nsys.argv = ['', %r, '%d']\n%s" % (str(target), host_service, PROBE)
+    code = f"import sys\nsys.argv = ['', {str(target)!r}, '{host_service}']\n{PROBE}"
     # What agent code prints reaches no one: have it leave the answer in the arena's home instead.
     code = code.replace("print(", "say(")
     code = "_out = []\ndef say(*words):\n    _out.extend(words)\n" + code + f"\nopen({str(sandboxed.home / 'probe.txt')!r}, 'w').write(' '.join(map(str, _out)))"

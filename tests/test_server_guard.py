@@ -204,3 +204,45 @@ def test_two_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
 
     first, second = unique_run_dir(tmp_path), unique_run_dir(tmp_path)
     assert first != second and first.is_dir() and second.is_dir()
+
+
+def test_slow_header_and_slow_body_connections_are_closed(desktop_programs, arena):
+    """Raw sockets trickling a request: they are closed, and the server keeps answering meanwhile."""
+    import socket
+
+    env = {**os.environ, "DISPLAY": arena.display}
+    proc = subprocess.Popen([sys.executable, "-m", "arena_gym.server", "--port", "0", "--header-timeout", "1",
+                             "--body-timeout", "1"],
+                            stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        url = json.loads(proc.stdout.readline())["url"]
+        port = int(url.rsplit(":", 1)[1])
+        slow = []
+        for _ in range(40):
+            s = socket.create_connection(("127.0.0.1", port))
+            s.sendall(b"GET /probe HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # and never the blank line
+            slow.append(s)
+
+        def closed(s: socket.socket) -> bool:
+            s.settimeout(0.05)
+            try:
+                return s.recv(1) == b""
+            except TimeoutError:
+                return False
+            except OSError:
+                return True
+
+        assert httpx.get(url + "/probe", timeout=10).status_code == 200
+        wait_for(lambda: all(closed(s) for s in slow), timeout=30, what="the slow-header connections closed")
+        for s in slow:
+            s.close()
+        # A body that stalls halfway: answered 408 once it has been idle past the body deadline.
+        s = socket.create_connection(("127.0.0.1", port))
+        s.sendall(b"POST /execute HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                  b"Content-Length: 100\r\n\r\n{\"command\"")
+        s.settimeout(60)
+        assert b" 408 " in s.recv(4096).split(b"\r\n")[0]
+        s.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -28,7 +28,7 @@ from starlette.types import ASGIApp
 from ..evaluators import EvalContext, EvaluatorError, evaluate
 from ..protocol import ArenaClient, Timeouts
 from ..server.auth import TokenGuard
-from ..server.guard import BodyTooLarge, RequestGuard
+from ..server.guard import BodyTooLarge, BodyTooSlow, RequestGuard
 from ..tasks.loader import TaskFormatError, examples_dir, parse_task
 from ..tasks.models import Step
 from ..tasks.setup import SetupError, SetupExecutor
@@ -192,7 +192,7 @@ def _guard(handler: Any) -> Any:
         except _Reject as exc:
             return JSONResponse(exc.body, exc.status)
         except BodyTooLarge as exc:
-            return JSONResponse({"error": str(exc)}, 413)
+            return JSONResponse({"error": str(exc)}, 408 if isinstance(exc, BodyTooSlow) else 413)
         except Exception as exc:  # keep serving whatever a request did
             log.exception("%s failed", request.url.path)
             return JSONResponse({"status": "error", "error": str(exc)}, 500)

@@ -51,6 +51,7 @@ class ServerOptions:
     isolate_agent: bool = True  # agent code in a PID namespace of its own where Linux allows it
     host: str = "127.0.0.1"  # the address it is bound to (a Host the guard accepts)
     allowed_hosts: tuple[str, ...] = ()  # more host names it answers to (--allowed-host)
+    body_idle_s: float = 30.0  # a request body that stalls this long is answered 408
     action_timeout_s: float = 60.0  # agent code still running after this is stopped (the agent's error)
 
 
@@ -326,6 +327,7 @@ def create_app(options: ServerOptions | None = None) -> ASGIApp:
     media = {"/file": frozenset({FORM, MULTIPART}), "/setup/upload": frozenset({MULTIPART}),
              "/window_size": frozenset({FORM, JSON})}
     app = RequestGuard(app, bound=server.options.host, allowed_hosts=server.options.allowed_hosts, media=media,
-                       body_limits={"/setup/upload": server.options.max_upload_bytes})
+                       body_limits={"/setup/upload": server.options.max_upload_bytes},
+                       body_idle_s=server.options.body_idle_s)
     log.info("desktop server ready (python %s, screen %sx%s)", sys.version.split()[0], *server.screen.size())
     return app

@@ -16,6 +16,7 @@ OSWorld's, httpx, requests, curl) never do, so the guard refuses:
 
 from __future__ import annotations
 
+import asyncio
 import ipaddress
 import json
 from collections.abc import Iterable
@@ -30,6 +31,13 @@ LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost
 
 class BodyTooLarge(Exception):
     pass
+
+
+class BodyTooSlow(BodyTooLarge):
+    """A body that stalls: its next part did not come within the idle deadline."""
+
+
+BODY_IDLE_S = 30.0  # the default: a body part may take this long after the last
 
 
 def media_type(value: str) -> str:
@@ -63,13 +71,15 @@ class RequestGuard:
 
     def __init__(self, app: ASGIApp, *, bound: str = "127.0.0.1", allowed_hosts: Iterable[str] = (),
                  media: dict[str, frozenset[str]] | None = None, max_body: int = 16 * 1024 * 1024,
-                 body_limits: dict[str, int] | None = None, error_shape: str = "stock") -> None:
+                 body_limits: dict[str, int] | None = None, error_shape: str = "stock",
+                 body_idle_s: float = BODY_IDLE_S) -> None:
         self.app = app
         self.allowed = {h.lower() for h in allowed_hosts} | {host_name(bound)}
         self.media = media or {}
         self.max_body = max_body
         self.body_limits = body_limits or {}
         self.error_shape = error_shape
+        self.body_idle_s = body_idle_s
 
     def host_ok(self, value: str) -> bool:
         """Loopback names, the bound address, ``--allowed-host`` names, and address literals (DNS
@@ -126,16 +136,19 @@ class RequestGuard:
         if length is not None and length.strip().isdigit() and int(length) > limit:
             await self._refuse(send, 413, f"request body of {length} bytes is larger than {limit} allowed on {path}")
             return
-        await self.app(scope, _capped(receive, limit), send)
+        await self.app(scope, _capped(receive, limit, self.body_idle_s), send)
 
 
-def _capped(receive: Receive, limit: int) -> Receive:
-    """A ``receive`` that fails a request whose body grows past ``limit`` as it streams in."""
+def _capped(receive: Receive, limit: int, idle_s: float) -> Receive:
+    """A ``receive`` that fails a request whose body grows past ``limit`` as it streams in, or stalls."""
     seen = 0
 
     async def wrapped() -> Message:
         nonlocal seen
-        message = await receive()
+        try:
+            message = await asyncio.wait_for(receive(), idle_s)
+        except asyncio.TimeoutError:
+            raise BodyTooSlow(f"the request body stalled for {idle_s:g} s") from None
         if message["type"] == "http.request":
             seen += len(message.get("body", b""))
             if seen > limit:

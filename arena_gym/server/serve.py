@@ -64,25 +64,30 @@ def bind(host: str, port: int, token: str | None) -> socket.socket:
     return sock
 
 
-def run_app(app: object, sock: socket.socket, host: str) -> None:
+def run_app(app: object, sock: socket.socket, host: str, header_timeout_s: float = 10.0) -> None:
     """Announce the URL on stdout (one JSON line ``{"url", "pid"}``, once the socket listens, so a
     parent can wait for it instead of polling a port), then serve until interrupted."""
     import uvicorn
 
     shown = f"[{host}]" if ":" in host else host
     print(json.dumps({"url": f"http://{shown}:{sock.getsockname()[1]}", "pid": os.getpid()}), flush=True)
+    from .slow_clients import guarded_protocol
+
     config = uvicorn.Config(
         app, log_level="warning", access_log=False, timeout_keep_alive=75, lifespan="off",  # type: ignore[arg-type]
+        http=guarded_protocol(header_timeout_s),
     )
     uvicorn.Server(config).run(sockets=[sock])
 
 
-def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, **options: object) -> None:
+def serve(host: str = "127.0.0.1", port: int = 5000, token: str | None = None, header_timeout_s: float = 10.0,
+          **options: object) -> None:
     """Serve the display named by ``$DISPLAY`` until interrupted."""
     from .app import ServerOptions, create_app
 
     sock = bind(host, port, token)
-    run_app(create_app(ServerOptions(token=token, host=host, **options)), sock, host)  # type: ignore[arg-type]
+    run_app(create_app(ServerOptions(token=token, host=host, **options)), sock, host,  # type: ignore[arg-type]
+            header_timeout_s)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -98,6 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a host name clients may use besides loopback names and the bound address (repeatable)")
     parser.add_argument("--max-upload-mb", type=int, default=512)
     parser.add_argument("--no-cursor", action="store_true", help="leave the cursor out of screenshots")
+    parser.add_argument("--header-timeout", type=float, default=10.0, metavar="S",
+                        help="close a connection whose request headers take longer than S seconds (default 10)")
+    parser.add_argument("--body-timeout", type=float, default=30.0, metavar="S",
+                        help="answer 408 to a request body that stalls for S seconds (default 30)")
     parser.add_argument("--action-timeout", type=float, default=60.0, metavar="S",
                         help="stop agent code still running after S seconds; the action fails (default 60)")
     args = parser.parse_args(argv)
@@ -108,7 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         token = read_token(args.token, args.token_file)
         serve(args.host, args.port, token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
-              cursor=not args.no_cursor, action_timeout_s=args.action_timeout,
+              cursor=not args.no_cursor, action_timeout_s=args.action_timeout, header_timeout_s=args.header_timeout,
+              body_idle_s=args.body_timeout,
               allowed_hosts=tuple(args.allowed_host))
     except (BindRefused, TokenFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from .capture import DisplayDown
 from .desktop import DesktopError
-from .guard import BodyTooLarge
+from .guard import BodyTooLarge, BodyTooSlow
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +92,8 @@ def stock_errors(handler: Handler) -> Handler:
             return await handler(request)
         except Fail as exc:
             return exc.response()
+        except BodyTooSlow as exc:
+            return error(str(exc), 408)
         except BodyTooLarge as exc:
             return error(str(exc), 413)
         except DisplayDown as exc:  # not the request's fault, and not for good: 503, the display named
