@@ -79,8 +79,7 @@ def test_screenshot_includes_the_cursor(http):
 
 
 def test_typing_and_clicking_change_a_real_app(http, arena, tmp_path):
-    note = arena.home / "note.txt"
-    note.write_text("")
+    note = arena.write("note.txt", "")
     arena.launch("mousepad", str(note))
     wait_for(lambda: any("note.txt" in t for t in window_titles(arena)), timeout=30, what="mousepad window")
     r = http.post("/setup/activate_window", json={"window_name": "note.txt", "strict": False})
@@ -225,9 +224,7 @@ def test_close_all_waits_until_single_instance_apps_are_gone(desktop_programs):
     from arena_gym.arena import LocalArena
 
     with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
-        note = arena.home / "Documents" / "again.txt"
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.write_text("")
+        note = arena.write("Documents/again.txt", "")
         seen: set[int] = set()
         for _ in range(3):
             assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
@@ -266,9 +263,7 @@ def test_close_all_ends_a_program_that_asks_instead_of_closing(desktop_programs)
     from arena_gym.arena import LocalArena
 
     with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
-        note = arena.home / "Documents" / "dirty.txt"
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.write_text("")
+        note = arena.write("Documents/dirty.txt", "")
         assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
         ((_, pid),) = _note_windows(arena, "dirty.txt")
         http.post("/setup/activate_window", json={"window_name": "dirty.txt"})
@@ -289,9 +284,7 @@ def test_accessibility_tree_reads_a_real_app(desktop_programs):
     from arena_gym.arena import LocalArena
 
     with LocalArena(apps=[], size=(800, 600)) as arena, httpx.Client(base_url=arena.url, timeout=60) as http:
-        note = arena.home / "Documents" / "a11y.txt"
-        note.parent.mkdir(parents=True, exist_ok=True)
-        note.write_text("read me through AT-SPI")
+        note = arena.write("Documents/a11y.txt", "read me through AT-SPI")
         assert http.post("/setup/open_file", json={"path": str(note)}).status_code == 200
 
         def tree() -> ET.Element | None:

@@ -442,8 +442,25 @@ class LocalArena:
         return self._client
 
     def launch(self, *argv: str) -> subprocess.Popen[bytes]:
-        """Start another program on this arena's display."""
-        return self._spawn(argv)
+        """Start another program on this arena's display (in its sandbox: it is an app)."""
+        return self._spawn(argv, untrusted=True)
+
+    def write(self, path: str | os.PathLike[str], content: str | bytes) -> Path:
+        """Write a file into the arena (a path relative to its home, or absolute) as its apps' own: in a
+        sandboxed arena, owned by the sandbox's account so the apps can change and save it."""
+        assert self.home is not None, "start the arena first"
+        target = Path(path) if Path(path).is_absolute() else self.home / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            target.write_bytes(content)
+        else:
+            target.write_text(content)
+        if self.sandbox is not None:
+            for part in [target, *target.parents]:
+                if part == self.home.parent:
+                    break
+                self.sandbox.own(part)
+        return target
 
     def __enter__(self) -> LocalArena:
         return self.start()

@@ -64,6 +64,16 @@ class StepRequest(BaseModel):
     quality: int | None = Field(None, ge=1, le=100)
 
 
+class WindowRequest(BaseModel):
+    """``/setup/activate_window`` and ``/setup/close_window``: WAA's fields, plus a bounded wait."""
+
+    model_config = ConfigDict(extra="ignore", allow_inf_nan=False)
+    window_name: str = Field(max_length=4096)
+    strict: bool = False
+    by_class: bool = False
+    timeout: float = Field(15.0, ge=0, le=120, description="seconds to wait for a starting app's window")
+
+
 class Capabilities(BaseModel):
     """What a server offers beyond the stock protocol (discovered from ``/arena/capabilities``)."""
 

@@ -27,7 +27,7 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..arena.sandbox import Sandbox
-from ..protocol.models import MEDIA_TYPES, StepRequest
+from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
@@ -234,16 +234,17 @@ class DesktopServer:
 
     def _window_route(self, action: str):  # noqa: ANN202 - returns a route
         async def route(request: Request) -> Response:
-            body = await json_body(request)
-            name = field(body, "window_name", str)
-            strict, by_class = bool(body.get("strict", False)), bool(body.get("by_class", False))
+            try:
+                window = WindowRequest.model_validate(await json_body(request))
+            except ValidationError as exc:
+                raise Fail(400, {"status": "error", "message": _invalid(exc)}) from None
             try:
                 if action == "activate":
                     # Like WAA's fork: give a starting app time to map its window (15 s unless told).
-                    timeout = float(body.get("timeout", 15.0))
-                    await slow(self.desktop.activate, name, strict, by_class, timeout)
+                    await slow(self.desktop.activate, window.window_name, window.strict, window.by_class,
+                               window.timeout)
                 else:
-                    await slow(self.desktop.close, name, strict, by_class)
+                    await slow(self.desktop.close, window.window_name, window.strict, window.by_class)
             except DesktopError as exc:
                 return PlainTextResponse(str(exc), status_code=exc.status, media_type="text/html")
             verb = "activated" if action == "activate" else "closed"
