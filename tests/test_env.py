@@ -72,6 +72,7 @@ def test_gymnasium_check_env(local_env):
     check_env(env.unwrapped, skip_render_check=False)
 
 
+@pytest.mark.slow
 def test_sb3_check_env_and_a_few_hundred_ppo_steps(local_env):
     from stable_baselines3 import PPO
     from stable_baselines3.common.env_checker import check_env

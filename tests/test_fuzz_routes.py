@@ -107,6 +107,7 @@ def _hammer(base: str, routes: dict[str, dict[str, Any]], headers: dict[str, str
     return sent
 
 
+@pytest.mark.slow
 def test_the_desktop_server_survives_malformed_bodies_on_every_route(arena):
     (arena.home / "fuzz").mkdir(exist_ok=True)
     sent = _hammer(arena.url, DESKTOP_ROUTES, arena.auth_headers(), "/probe")
@@ -118,6 +119,7 @@ def test_the_desktop_server_survives_malformed_bodies_on_every_route(arena):
             "status": "success"}
 
 
+@pytest.mark.slow
 def test_the_evaluate_server_survives_malformed_bodies(arena):
     with evaluate_server(arena.url, "--platform", "linux") as url:
         sent = _hammer(url, EVALUATE_ROUTES, {}, "/probe")

@@ -80,6 +80,7 @@ def test_a_reset_that_never_gets_ready_is_an_infrastructure_failure(desktop_prog
 
 
 @pytest.mark.desktop
+@pytest.mark.slow
 def test_every_local_task_checks_itself(desktop_programs):
     proc = subprocess.run([*ARENA, "check-tasks"], capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-2000:]

@@ -60,6 +60,7 @@ def test_infrastructure_failures_are_left_out_of_the_group_baseline():
     assert lone[0].advantage is None  # one valid episode is no baseline
 
 
+@pytest.mark.slow
 def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, capsys):
     out = tmp_path / "ppo"
     rc = ppo_local.main(["--timesteps", "64", "--n-steps", "32", "--eval-episodes", "2", "--tasks", "click-red",
