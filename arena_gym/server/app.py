@@ -13,6 +13,7 @@ import logging
 import subprocess
 import sys
 import threading
+import time
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
@@ -35,7 +36,7 @@ from .auth import TokenGuard
 from .capture import DisplayDown, Screen, encode
 from .desktop import Desktop, DesktopError, sandboxed, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
-from .pools import slow
+from .pools import frames, slow
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
 log = logging.getLogger(__name__)
@@ -55,6 +56,25 @@ class ServerOptions:
     action_timeout_s: float = 60.0  # agent code still running after this is stopped (the agent's error)
 
 
+class DisplayWatch:
+    """The display's health, checked in the background twice a second (and on demand before actions)."""
+
+    def __init__(self, screen: Screen, interval_s: float = 0.5) -> None:
+        self.screen = screen
+        self.down: str | None = screen.alive()
+        thread = threading.Thread(target=self._loop, args=(interval_s,), name="display-watch", daemon=True)
+        thread.start()
+
+    def check(self) -> str | None:
+        self.down = self.screen.alive()
+        return self.down
+
+    def _loop(self, interval_s: float) -> None:
+        while True:
+            time.sleep(interval_s)
+            self.check()
+
+
 class DesktopServer:
     """State shared by the routes: the screen, the desktop, the ``computer`` object, one input lock."""
 
@@ -66,13 +86,15 @@ class DesktopServer:
         self.sandbox = Sandbox.from_env()
         self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent, sandbox=self.sandbox)
         self.pinger = readiness.AppPinger()
+        self.display_watch = DisplayWatch(self.screen)
         self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
 
     # ---- observation
     async def probe(self, request: Request) -> Response:
-        down = await run_in_threadpool(self.screen.alive)
+        # No I/O here: the display's health is watched in the background, so /probe stays fast under load.
+        down = self.display_watch.down
         if down:
             return JSONResponse({"status": "error", "message": down, "display": "down"}, 503)
         return JSONResponse({"status": "Probe successful", "message": "Service is operational",
@@ -91,7 +113,7 @@ class DesktopServer:
 
     async def screenshot(self, request: Request) -> Response:
         fmt, quality = _format_args(request.query_params.get("format", "png"), request.query_params.get("quality"))
-        data = await run_in_threadpool(self._image, fmt, quality)
+        data = await frames(self._image, fmt, quality)
         return Response(data, media_type=MEDIA_TYPES[fmt])
 
     async def screen_size(self, request: Request) -> Response:
@@ -138,7 +160,7 @@ class DesktopServer:
     def _exec(self, code: str) -> str | None:
         """Run agent code in the worker; the agent's error message, or None (the stock server's rules:
         what raised, or printed "error", failed). A dead display is not the agent's: DisplayDown."""
-        down = self.screen.alive()
+        down = self.display_watch.check()
         if down:
             raise DisplayDown(down)
         return self.worker.run(code, self.options.action_timeout_s)
