@@ -34,7 +34,8 @@ def test_the_server_reports_a_dead_display_and_heals_when_it_is_back(desktop_pro
         act = http.post("/execute_windows", json={"command": "import pyautogui; pyautogui.moveTo(9, 9)"})
         assert act.status_code == 503
         assert set(arena.heal()) >= {"display", "window manager"}
-        assert http.get("/probe").status_code == 200
+        # The server watches its display twice a second: /probe says it is back on its next look.
+        wait_for(lambda: http.get("/probe").status_code == 200, what="/probe to see the display back")
         assert http.get("/screenshot").status_code == 200
         act = http.post("/execute_windows", json={"command": "import pyautogui; pyautogui.moveTo(9, 9)"})
         assert act.json() == {"status": "success"}

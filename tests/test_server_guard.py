@@ -246,3 +246,29 @@ def test_slow_header_and_slow_body_connections_are_closed(desktop_programs, aren
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_an_upload_over_the_limit_is_refused_as_it_streams_and_leaves_nothing(desktop_programs, arena, tmp_path):
+    env = {**os.environ, "DISPLAY": arena.display}
+    proc = subprocess.Popen([sys.executable, "-m", "arena_gym.server", "--port", "0", "--max-upload-mb", "1"],
+                            stdout=subprocess.PIPE, env=env, text=True)
+    try:
+        url = json.loads(proc.stdout.readline())["url"]
+        boundary = "xyz"
+
+        def body():  # chunked: no Content-Length to refuse it by
+            yield (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file_path\"\r\n\r\n"
+                   f"{tmp_path / 'big.bin'}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file_data\"; "
+                   f"filename=\"big.bin\"\r\nContent-Type: application/octet-stream\r\n\r\n").encode()
+            for _ in range(8):
+                yield b"\0" * (1 << 20)
+            yield f"\r\n--{boundary}--\r\n".encode()
+
+        r = httpx.post(url + "/setup/upload", content=body(), timeout=60,
+                       headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+        assert r.status_code == 413
+        assert list(tmp_path.iterdir()) == []
+        assert httpx.get(url + "/probe", timeout=10).status_code == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)

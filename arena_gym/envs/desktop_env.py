@@ -76,6 +76,10 @@ class DesktopEnv(gym.Env):
                 else:
                     self.backend.connect()
                 self._unhealthy = False
+            else:
+                # A health check with the probe's short deadline: a stalled VM is found in seconds here,
+                # not by a setup call's long timeout.
+                self.backend.client.probe()
             platform = self.backend.platform
             task_id = options.get("task_id") or self.catalog.choose(self.np_random, platform)
             fetch = self.backend.evaluator.task if self.backend.evaluator else None
