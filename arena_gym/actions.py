@@ -117,10 +117,16 @@ ComputerAction = Annotated[
     | Wait | Done | Fail,
     Field(discriminator="action_type"),
 ]
-ACTION_TYPES = ["CLICK", "DOUBLE_CLICK", "RIGHT_CLICK", "MOVE_TO", "DRAG_TO", "SCROLL", "TYPING", "PRESS",
-                "HOTKEY", "KEY_DOWN", "KEY_UP", "WAIT", "DONE", "FAIL"]
+MODELS: list[type[_Action]] = [Click, DoubleClick, RightClick, MoveTo, DragTo, Scroll, Typing, Press, Hotkey,
+                               KeyDown, KeyUp, Wait, Done, Fail]
+# The names, in the vocabulary's order, from the models themselves (each is listed once, above).
+ACTION_TYPES = [m.model_fields["action_type"].default for m in MODELS]
 TERMINAL = {"DONE", "FAIL"}
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ComputerAction)
+
+
+def model_for(action_type: str) -> type[_Action]:
+    return MODELS[ACTION_TYPES.index(action_type)]
 
 
 class InvalidAction(ValueError):

@@ -51,3 +51,28 @@ def test_the_env_takes_the_policy_from_config():
         env.close()
     with pytest.raises(ValueError, match="code_policy"):
         gym.make("WAA-v0", code_policy="anything")
+
+
+def test_the_structured_action_space_contains_and_samples_real_actions():
+    from arena_gym import actions
+
+    env = gym.make("WAA-v0", server_url="http://127.0.0.1:9", evaluate_url=None, observation={"width": 320, "height": 200})
+    try:
+        space = env.action_space
+        assert space.contains({"action_type": "DONE"}) and space.contains('{"action_type": "CLICK", "x": 5, "y": 6}')
+        assert not space.contains("rm -rf ~") and not space.contains({"action_type": "JUMP"})
+        assert not space.contains({"action_type": "PRESS", "key": "no-such-key"})
+        space.seed(3)
+        drawn = [space.sample() for _ in range(300)]
+        assert {a["action_type"] for a in drawn} == set(actions.ACTION_TYPES)  # every type comes up
+        for a in drawn:
+            parsed = actions.parse_action(a)
+            if getattr(parsed, "x", None) is not None:
+                assert 0 <= parsed.x < 320 and 0 <= parsed.y < 200
+    finally:
+        env.close()
+    code_env = gym.make("WAA-v0", server_url="http://127.0.0.1:9", evaluate_url=None, action_face="pyautogui")
+    try:
+        assert code_env.action_space.contains("import pyautogui; pyautogui.click(1, 2)")
+    finally:
+        code_env.close()

@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("source", nargs="?", type=Path, default=LOCAL,
                    help="a task folder (examples/<domain>/<id>.json), a suite file (test_all.json) or one task "
                         "(default: the local suite)")
-    p.add_argument("-l", "--list", action="store_true", help="also list every task that needs Windows or cannot be scored, with reasons")
+    p.add_argument("-l", "--list", action="store_true",
+                   help="also list every task: its id, domain, where it runs, its instruction, and why not Linux")
     p.set_defaults(func=run)
 
 
@@ -82,10 +83,12 @@ def run(args: argparse.Namespace) -> int:
     print(table(tasks))
     if args.list:
         print()
+        width = max(len(t.task_id) for t in tasks)
         for task in tasks:
             kind, why = classify(task)
-            if kind != "linux":
-                print(f"{task.domain}/{task.task_id}  [{kind}]")
-                for reason in why:
-                    print(f"    {reason}")
+            instruction = " ".join(task.instruction.split())
+            short = instruction if len(instruction) <= 70 else instruction[:67] + "..."
+            print(f"{task.task_id:<{width}}  {task.domain:<18}  {kind:<10}  {short}")
+            for reason in why:
+                print(f"{'':<{width}}    {reason}")
     return 0

@@ -23,7 +23,7 @@ from ..tasks.setup import SetupError
 from .backend import Backend, DesktopNotReady, NotReachable
 from .catalog import TaskCatalog
 from .config import EnvConfig
-from .spaces import AnyText
+from .spaces import AnyText, ComputerActionSpace
 
 log = logging.getLogger(__name__)
 
@@ -50,7 +50,9 @@ class DesktopEnv(gym.Env):
         if obs.cursor:
             spaces["cursor"] = gym.spaces.Box(0, max(obs.width, obs.height), (2,), np.int32)
         self.observation_space = gym.spaces.Dict(spaces)
-        self.action_space = AnyText(obs.max_text)
+        # The pyautogui face takes any code string; the structured face its vocabulary's real actions.
+        self.action_space = (AnyText(obs.max_text) if self.config.action_face == "pyautogui"
+                             else ComputerActionSpace(obs.width, obs.height))
         self.backend = Backend(self.config)
         self.catalog = TaskCatalog(self.config.tasks, self.config.local)
         self.task: Task | None = None

@@ -1,4 +1,4 @@
-"""A text space that admits any string (instructions, accessibility trees, action code)."""
+"""Spaces that tell the truth: text that admits any string, and the structured face's real actions."""
 
 from __future__ import annotations
 
@@ -22,3 +22,54 @@ class AnyText(gym.spaces.Text):
 
     def __eq__(self, other: object) -> bool:
         return isinstance(other, AnyText) and other.max_length == self.max_length
+
+
+class ComputerActionSpace(gym.Space):
+    """The structured face's actions: ``contains`` and ``sample`` go through the vocabulary's own models
+    (``arena_gym.actions``), so ``contains`` says what ``step`` would execute and ``sample`` draws real
+    actions (coordinates inside the observation, pyautogui key names), each type equally often.
+
+    Samples are JSON-able dicts (``{"action_type": "CLICK", "x": 12.0, "y": 300.5, ...}``)."""
+
+    def __init__(self, width: int, height: int, seed: int | None = None) -> None:
+        super().__init__(shape=None, dtype=None, seed=seed)
+        self.width, self.height = width, height
+
+    @property
+    def is_np_flattenable(self) -> bool:
+        return False
+
+    def contains(self, x: Any) -> bool:
+        from .. import actions
+
+        try:
+            actions.parse_action(x)
+        except actions.InvalidAction:
+            return False
+        return True
+
+    def sample(self, mask: Any = None, probability: Any = None) -> dict[str, Any]:
+        from .. import actions
+
+        rng = self.np_random
+        kind = actions.ACTION_TYPES[int(rng.integers(len(actions.ACTION_TYPES)))]
+        keys = sorted(k for k in actions.KEYBOARD_KEYS if k.isalnum() or len(k) > 1)
+        values = {
+            "x": round(float(rng.uniform(0, self.width - 1)), 1),
+            "y": round(float(rng.uniform(0, self.height - 1)), 1),
+            "button": ["left", "right", "middle"][int(rng.integers(3))],
+            "num_clicks": int(rng.integers(1, 4)),
+            "dx": int(rng.integers(-5, 6)),
+            "dy": int(rng.integers(-5, 6)),
+            "text": "".join(rng.choice(list("abcdefghij klmnopqrstuvwxyz0123456789"), int(rng.integers(1, 12)))),
+            "key": keys[int(rng.integers(len(keys)))],
+            "keys": [keys[int(i)] for i in rng.integers(len(keys), size=int(rng.integers(1, 4)))],
+        }
+        model = actions.model_for(kind)
+        return {"action_type": kind, **{name: values[name] for name in model.model_fields if name != "action_type"}}
+
+    def __repr__(self) -> str:
+        return f"ComputerActionSpace({self.width}x{self.height})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ComputerActionSpace) and (other.width, other.height) == (self.width, self.height)
