@@ -66,7 +66,7 @@ class Sandbox:
         for path in _needed_under_hidden():
             # The folders leading to it must be walkable by the account (bwrap would make them 0700).
             for parent in reversed(Path(path).parents):
-                if str(parent) not in ("/", "/root", "/home"):
+                if str(parent) not in ("/", "/root", "/home", "/tmp"):
                     bwrap += ["--perms", "0755", "--dir", str(parent)]
             bwrap += ["--ro-bind", path, path]
         bwrap += ["--bind", self.workdir, self.workdir, "--ro-bind-try", "/tmp/.X11-unix", "/tmp/.X11-unix",
@@ -90,12 +90,15 @@ class Sandbox:
                 self.own(os.path.join(dirpath, name))
 
 
+HIDDEN = ("/root/", "/home/", "/tmp/")
+
+
 def _needed_under_hidden() -> list[str]:
-    """Folders under /root or /home that this Python needs (a pyenv or venv interpreter, an editable
-    checkout), bound read-only back into the sandbox."""
-    candidates = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix),
+    """Folders under /root, /home or /tmp that this Python needs (a pyenv or venv interpreter, an editable
+    checkout, a clone in /tmp), bound read-only back into the sandbox."""
+    candidates = {os.path.realpath(sys.base_prefix), os.path.realpath(sys.prefix), sys.prefix,
                   str(Path(__file__).resolve().parents[2])}
-    return sorted(p for p in candidates if p.startswith(("/root/", "/home/")) and os.path.isdir(p))
+    return sorted(p for p in candidates if p.startswith(HIDDEN) and os.path.isdir(p))
 
 
 def _account() -> tuple[int, int] | None:
