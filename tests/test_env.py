@@ -353,3 +353,25 @@ def test_make_vec_needs_one_vm_per_sub_env_and_their_evaluate_servers():
     envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", mode="sync",
                         server_urls=["http://127.0.0.1:5000", "http://127.0.0.1:6000"], evaluate_url=None)
     envs.close()
+
+
+def test_a_wrong_token_is_said_at_the_first_reset_and_is_one_slots_failure_in_a_vector_env(desktop_programs, tmp_path):
+    from arena_gym.arena import LocalArena
+    from arena_gym.envs.backend import WrongToken
+
+    tasks = _noop_task_folder(tmp_path)
+    with LocalArena(apps=[], token="right-token") as arena:
+        env = gym.make("WAA-v0", server_url=arena.url, evaluate_url=None, token="wrong", tasks={"folder": tasks})
+        try:
+            with pytest.raises(WrongToken, match="refused this env's token"):
+                env.reset(seed=0)
+        finally:
+            env.close()
+        envs = gym.make_vec("WAA-v0", num_envs=2, vectorization_mode="vector_entry_point", mode="sync",
+                            server_urls=[arena.url, arena.url], evaluate_url=None, token="wrong",
+                            tasks={"folder": tasks}, settle={"timeout_s": 0})
+        try:
+            _, infos = envs.reset(seed=0)
+            assert all(infos["_infra_error"]) and "token" in infos["infra_error"][0]
+        finally:
+            envs.close()

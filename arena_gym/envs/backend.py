@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..evaluators import EvalContext, EvalOutcome, evaluate
-from ..protocol import ArenaClient, ArenaError, ServerError, StepResult, Unreachable
+from ..protocol import ArenaClient, ArenaError, AuthError, ServerError, StepResult, Unreachable
 from ..protocol.evaluate import EvaluateClient
 from ..tasks.models import Task
 from ..tasks.setup import SetupError, SetupExecutor
@@ -43,6 +43,10 @@ def expected_window(task: Task) -> str | None:
 
 class NotReachable(RuntimeError):
     """Nothing answered at the configured URLs on the first reset; the message says what to start."""
+
+
+class WrongToken(NotReachable):
+    """The server refused the env's token on the first reset; the message says how to give the right one."""
 
 
 class Backend:
@@ -87,6 +91,12 @@ class Backend:
         except Unreachable as exc:
             if not self.ever_connected:
                 raise NotReachable(self._guidance(server_url, exc)) from exc
+            raise
+        except AuthError as exc:
+            if not self.ever_connected:  # the user's configuration, not the VM's health: say so at once
+                raise WrongToken(
+                    f"{server_url} refused this env's token ({exc.message}): pass the server's token as "
+                    "token=... (or set ARENA_TOKEN)") from exc
             raise
         if self.platform is None:
             self.platform = EvalContext(self.client, self.cache_dir).vm_platform()
