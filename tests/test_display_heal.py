@@ -59,7 +59,13 @@ def test_the_envs_next_reset_works_after_the_display_died(desktop_programs):
         _, info = env.reset(seed=0)
         assert "infra_error" not in info
         _kill(env.unwrapped.backend.arena.pids()["display"])
-        infos = [env.reset(seed=1)[1] for _ in range(3)]  # at worst one truncated reset while it heals
+        # A reset or two may truncate while the arena heals; then resets work again.
+        infos = []
+        for _ in range(5):
+            infos.append(env.reset(seed=1)[1])
+            if "infra_error" not in infos[-1]:
+                break
         assert "infra_error" not in infos[-1], infos
+        assert all(info.get("reward_valid") is False for info in infos[:-1])
     finally:
         env.close()

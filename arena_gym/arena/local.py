@@ -307,18 +307,27 @@ class LocalArena:
         _wait_until(ready, deadline, f"window manager {self.wm}", interval=0.2)
 
     def _restart_display(self, deadline: float) -> None:
+        """Start Xvfb again on the same number. A helper of the killed server (xkbcomp) can hold its
+        listening socket for a moment, and the new server then exits at once: try again until it stays."""
         number = (self.display or ":0").lstrip(":")
-        # A display killed hard leaves its lock and socket behind; a new Xvfb refuses the number then.
-        for stale in (Path(f"/tmp/.X{number}-lock"), Path(f"/tmp/.X11-unix/X{number}")):
-            stale.unlink(missing_ok=True)
         env = {k: v for k, v in os.environ.items() if not k.startswith("DBUS_")}
         env[MARKER] = self.id
-        with open(self._log_path("Xvfb"), "ab") as log_file:
-            proc = subprocess.Popen(["Xvfb", f":{number}", *self._xvfb_args()], env=env, start_new_session=True,
-                                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file)
-        self._procs.append(proc)
-        self._display_proc = proc
-        _wait_until(lambda: self._run_quiet(["xset", "q"]) == 0, deadline, f"display :{number}")
+
+        def started() -> bool:
+            if self._display_proc is not None and self._display_proc.poll() is None:
+                return self._run_quiet(["xset", "q"]) == 0
+            # A display killed hard leaves its lock and socket behind; a new Xvfb refuses the number then.
+            for stale in (Path(f"/tmp/.X{number}-lock"), Path(f"/tmp/.X11-unix/X{number}")):
+                stale.unlink(missing_ok=True)
+            with open(self._log_path("Xvfb"), "ab") as log_file:
+                proc = subprocess.Popen(["Xvfb", f":{number}", *self._xvfb_args()], env=env, start_new_session=True,
+                                        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log_file)
+            self._procs.append(proc)
+            self._display_proc = proc
+            return False
+
+        self._display_proc = None
+        _wait_until(started, deadline, f"display :{number}", interval=0.1)
         self._run_quiet(["xset", "s", "off", "s", "noblank"])
 
     def _supervise(self) -> None:

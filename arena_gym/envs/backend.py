@@ -115,7 +115,12 @@ class Backend:
         log.info("reconnecting to %s", self.config.server_url or "the local arena")
         self._close_clients()
         if self.arena is not None:
-            self.arena.heal()  # whatever of the arena died: display, window manager, server
+            from ..arena import ArenaStartError
+
+            try:
+                self.arena.heal()  # whatever of the arena died: display, window manager, server
+            except ArenaStartError as exc:  # not healed this time: this reset truncates, the next tries again
+                raise DesktopNotReady(f"the local arena could not restart what died: {exc}") from exc
         self.connect()
 
     def _close_clients(self) -> None:
