@@ -74,17 +74,19 @@ def summary(results: list[dict[str, Any]]) -> str:
     for r in results:
         rows[r["domain"] or "?"].append(r)
     width = max([len(d) for d in rows] + [6])
-    lines = [f"{'domain':<{width}}  {'episodes':>8}  {'mean score':>10}  {'solved':>6}  {'infra errors':>12}"]
+    lines = [f"{'domain':<{width}}  {'episodes':>8}  {'mean score':>10}  {'solved':>6}  {'invalid':>8}"]
     for domain in sorted(rows):
         rs = rows[domain]
         valid = [r for r in rs if r["reward_valid"]]
         mean = sum(r["reward"] for r in valid) / len(valid) if valid else 0.0
         solved = sum(1 for r in valid if r["reward"] >= 1.0)
-        lines.append(f"{domain:<{width}}  {len(rs):>8}  {mean:>10.2f}  {solved:>6}  {len(rs) - len(valid):>12}")
+        lines.append(f"{domain:<{width}}  {len(rs):>8}  {mean:>10.2f}  {solved:>6}  {len(rs) - len(valid):>8}")
     valid = [r for r in results if r["reward_valid"]]
     mean = sum(r["reward"] for r in valid) / len(valid) if valid else 0.0
     lines.append(f"{'all':<{width}}  {len(results):>8}  {mean:>10.2f}  "
-                 f"{sum(1 for r in valid if r['reward'] >= 1.0):>6}  {len(results) - len(valid):>12}")
+                 f"{sum(1 for r in valid if r['reward'] >= 1.0):>6}  {len(results) - len(valid):>8}")
+    lines.append("invalid: episodes whose reward is not a score (infrastructure failures, unscorable tasks); "
+                 "the mean leaves them out")
     return "\n".join(lines)
 
 
