@@ -19,6 +19,7 @@ it is bounded by the caller's deadline; the result says whether readiness was re
 from __future__ import annotations
 
 import logging
+import select
 import threading
 import time
 from dataclasses import dataclass
@@ -125,8 +126,6 @@ class AppPinger:
             if left <= 0:
                 return Ping(True)
             # Wait on the connection's socket rather than spinning.
-            import select
-
             select.select([conn.fileno()], [], [], min(left, 0.05))
 
 
