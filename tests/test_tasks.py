@@ -97,3 +97,19 @@ def test_windows_needs_name_the_reason():
     assert any("no Linux version" in str(n) for n in windows_needs(notepad))
     calc = load_folder(WAA, ["libreoffice_calc"])
     assert all(windows_needs(t) == [] for t in calc)
+
+
+def test_seeded_choice_covers_the_tasks():
+    import numpy as np
+
+    from arena_gym.envs.catalog import TaskCatalog
+    from arena_gym.envs.config import TaskSelection
+
+    catalog = TaskCatalog(TaskSelection(domains=["files"]), local=True)
+    ids = sorted(catalog.ids())
+    assert len(ids) == 3
+    rng = np.random.default_rng(0)
+    assert sorted(catalog.choose(rng, "linux", seed=s) for s in range(3)) == ids  # seeds 0..n-1: every task
+    assert sorted(catalog.choose(rng, "linux", seed=s) for s in range(3, 6)) == ids
+    assert [catalog.choose(rng, "linux", seed=4) for _ in range(2)] == [catalog.choose(rng, "linux", seed=4)] * 2
+    assert sorted(catalog.choose(rng, "linux") for _ in range(3)) == ids  # unseeded: a shuffled deck, dealt

@@ -26,6 +26,7 @@ class TaskCatalog:
         self.local = local
         self._tasks: dict[str, Task] | None = None
         self._blockers: dict[tuple[str, str | None], list[str]] = {}
+        self._deck: list[str] = []
 
     def _load(self) -> dict[str, Task]:
         sel = self.selection
@@ -73,8 +74,10 @@ class TaskCatalog:
             self._blockers[key] = blockers(task, platform)
         return self._blockers[key]
 
-    def choose(self, rng: np.random.Generator, platform: str | None = None) -> str:
-        """A seeded choice among the tasks that can give a valid reward on this VM's platform."""
+    def choose(self, rng: np.random.Generator, platform: str | None = None, seed: int | None = None) -> str:
+        """A seeded choice among the tasks that can give a valid reward on this VM's platform, that covers
+        them: with ``seed`` (``reset(seed=s)``), seeds 0..n-1 are the n tasks in a permutation of their own
+        (n..2n-1 another one, and so on); without, a deck shuffled by ``rng`` is dealt until it is empty."""
         ids = self.ids()
         if not ids:
             raise TaskNotFound(
@@ -89,7 +92,13 @@ class TaskCatalog:
                 f"(e.g. {example.task_id}: {self.blockers(example, platform)[0]}); "
                 "`arena-gym tasks FOLDER` shows which can"
             )
-        return usable[int(rng.integers(len(usable)))]
+        if seed is not None:
+            epoch, slot = divmod(int(seed), len(usable))
+            return usable[int(np.random.default_rng(epoch).permutation(len(usable))[slot])]
+        self._deck = [i for i in self._deck if i in usable]
+        if not self._deck:
+            self._deck = [usable[int(k)] for k in rng.permutation(len(usable))]
+        return self._deck.pop()
 
     def check(self, task: Task, platform: str | None) -> None:
         """Refuse, before the agent acts, a task that cannot give a valid reward here."""

@@ -83,7 +83,7 @@ class DesktopEnv(gym.Env):
                 # not by a setup call's long timeout.
                 self.backend.client.probe()
             platform = self.backend.platform
-            task_id = options.get("task_id") or self.catalog.choose(self.np_random, platform)
+            task_id = options.get("task_id") or self.catalog.choose(self.np_random, platform, seed)
             fetch = self.backend.evaluator.task if self.backend.evaluator else None
             self.task = self.catalog.get(task_id, fetch)
             self.catalog.check(self.task, platform)
