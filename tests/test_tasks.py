@@ -113,3 +113,31 @@ def test_seeded_choice_covers_the_tasks():
     assert sorted(catalog.choose(rng, "linux", seed=s) for s in range(3, 6)) == ids
     assert [catalog.choose(rng, "linux", seed=4) for _ in range(2)] == [catalog.choose(rng, "linux", seed=4)] * 2
     assert sorted(catalog.choose(rng, "linux") for _ in range(3)) == ids  # unseeded: a shuffled deck, dealt
+
+
+def test_every_not_found_names_what_exists():
+    import gymnasium as gym
+
+    from arena_gym.commands import run as run_command  # noqa: F401 - the command catches this error kind
+    from arena_gym.envs.catalog import TaskCatalog
+    from arena_gym.envs.config import TaskSelection
+    from arena_gym.tasks.loader import TaskNotFound
+
+    with pytest.raises(TaskNotFound, match=r"no domain 'Pixels' \(did you mean pixels.*known domains: files, pixels"):
+        TaskCatalog(TaskSelection(domains=["Pixels"]), local=True).ids()
+    with pytest.raises(TaskNotFound, match=r"no domain 'texteditor' \(did you mean text_editor"):
+        TaskCatalog(TaskSelection(domains=["texteditor"]), local=True).ids()
+    with pytest.raises(TaskNotFound, match=r"no task id 'nope' in the local suite; known task ids: calc-label-cell"):
+        TaskCatalog(TaskSelection(ids=["nope"]), local=True).ids()
+    env = gym.make("LocalDesktop-v0", tasks={"domains": ["notepad"]})
+    try:
+        with pytest.raises(TaskNotFound, match="needs? a Windows VM|Windows domains need a Windows VM"):
+            env.unwrapped.catalog.ids()
+    finally:
+        env.close()
+
+
+def test_run_says_what_exists_without_a_traceback(capsys):
+    assert cli(["run", "--task-id", "nope", "--episodes", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "known task ids" in err and "Traceback" not in err

@@ -14,6 +14,25 @@ from ..tasks.platform import windows_needs
 from .config import TaskSelection
 
 
+def _check_names(asked: list[str], known: set[str], what: str, source: str | None) -> None:
+    """Every asked-for domain or id exists; else say which do, and the near ones."""
+    import difflib
+
+    missing = [name for name in asked if name not in known]
+    if not missing:
+        return
+    parts = []
+    for name in missing:
+        near = difflib.get_close_matches(name, sorted(known), n=3, cutoff=0.5) or [
+            k for k in sorted(known) if k.lower() == name.lower()]
+        parts.append(f"{name!r}" + (f" (did you mean {', '.join(near)}?)" if near else ""))
+    where = "the local suite" if source == "local" else "these tasks"
+    listed = ", ".join(sorted(known)[:20]) + (" ..." if len(known) > 20 else "")
+    hint = (" (WAA's Windows domains need a Windows VM: tasks={'folder': ...} with WAA-v0)"
+            if source == "local" and what == "domain" else "")
+    raise TaskNotFound(f"no {what} {', '.join(parts)} in {where}; known {what}s: {listed}{hint}")
+
+
 class UnscorableTask(ValueError):
     """A task was asked for that cannot give a valid reward on this VM (the message says why)."""
 
@@ -45,6 +64,9 @@ class TaskCatalog:
             tasks = load_folder(Path(sel.folder).expanduser())
         else:
             tasks = []  # ids only, fetched from the evaluate server
+        if tasks:
+            _check_names(sel.domains or [], {t.domain for t in tasks}, "domain", source)
+            _check_names(sel.ids or [], {t.task_id for t in tasks}, "task id", source)
         if sel.domains:
             tasks = [t for t in tasks if t.domain in set(sel.domains)]
         if sel.ids:
