@@ -12,6 +12,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
+from .validation import field_errors
+
 # pyautogui's key names (its KEYBOARD_KEYS), so a bad key is caught before anything is sent.
 KEYBOARD_KEYS = frozenset(
     [chr(c) for c in range(32, 127)]
@@ -150,8 +152,7 @@ def parse_action(action: Any) -> Any:
     try:
         parsed = _ADAPTER.validate_python(action)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:]) or 'action_type'}: {e['msg']}"
-                             for e in exc.errors())
+        problems = field_errors(exc, skip=1, empty="action_type")
         raise InvalidAction(f"{problems} (action types: {', '.join(ACTION_TYPES)})") from None
     for key in getattr(parsed, "keys", None) or [getattr(parsed, "key", None)]:
         if key is not None and key.lower() not in KEYBOARD_KEYS:

@@ -465,10 +465,7 @@ class LocalArena:
         else:
             target.write_text(content)
         if self.sandbox is not None:
-            for part in [target, *target.parents]:
-                if part == self.home.parent:
-                    break
-                self.sandbox.own(part)
+            self.sandbox.hand_over(target)
         return target
 
     def __enter__(self) -> LocalArena:

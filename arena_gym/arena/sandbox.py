@@ -83,6 +83,15 @@ class Sandbox:
         except OSError as exc:
             log.debug("cannot hand %s to the sandbox's account: %s", path, exc)
 
+    def hand_over(self, path: str | os.PathLike[str]) -> None:
+        """Give what was written for the apps, and the folders made for it up to the home, to the account."""
+        target, home = Path(path), Path(self.home)
+        self.own(target)
+        for parent in target.parents:
+            if parent == home or home not in parent.parents:
+                break
+            self.own(parent)
+
     def own_tree(self, root: str | os.PathLike[str]) -> None:
         self.own(root)
         for dirpath, dirnames, filenames in os.walk(root):

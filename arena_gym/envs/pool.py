@@ -7,6 +7,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from ..validation import field_errors
 from .config import check_tunnel
 
 
@@ -39,5 +40,5 @@ def load_pool(path: str | Path) -> list[VM]:
     try:
         return Pool.model_validate(data).vms
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+        problems = field_errors(exc)
         raise ValueError(f"{path}: {problems}") from None

@@ -67,12 +67,7 @@ class EvaluateServer:
         return None
 
     async def _body(self, request: Request) -> Any:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > self.options.max_body_bytes:
-            raise _Reject(413, {"error": f"request body of {length} bytes exceeds {self.options.max_body_bytes}"})
-        raw = await request.body()
-        if len(raw) > self.options.max_body_bytes:
-            raise _Reject(413, {"error": f"request body exceeds {self.options.max_body_bytes} bytes"})
+        raw = await request.body()  # capped as it streams by the request guard (max_body_bytes)
         if not raw.strip():
             return None
         try:

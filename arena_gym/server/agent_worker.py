@@ -47,10 +47,8 @@ class AgentWorker:
         self.screen_size = screen_size
         self.isolate = isolate
         self.sandbox = sandbox
-        self.isolated = False
         self.lock = threading.Lock()
         self.proc: subprocess.Popen[bytes] | None = None
-        self.starts = 0
         self._computer_state: dict[str, Any] | None = None
 
     # ---- life cycle
@@ -73,14 +71,12 @@ class AgentWorker:
         command = self._command()
         plain = command[command.index(sys.executable):] if self.sandbox is None else command
         proc = self._spawn(command)
-        self.isolated = proc is not None and command != plain
         if proc is None and command != plain:
             log.warning("agent code runs without a PID namespace here (unshare failed); it can signal other processes")
             proc = self._spawn(plain)
         if proc is None:
             raise RuntimeError("the agent-code worker did not start")
         self.proc = proc
-        self.starts += 1
         if self._computer_state is not None:
             self._call({"op": "update", **self._computer_state}, 10.0)
 

@@ -29,6 +29,7 @@ from starlette.types import ASGIApp
 from .. import __version__
 from ..arena.sandbox import Sandbox
 from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest
+from ..validation import field_errors
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
@@ -160,10 +161,17 @@ class DesktopServer:
     def _exec(self, code: str) -> str | None:
         """Run agent code in the worker; the agent's error message, or None (the stock server's rules:
         what raised, or printed "error", failed). A dead display is not the agent's: DisplayDown."""
-        down = self.display_watch.check()
-        if down:
-            raise DisplayDown(down)
-        return self.worker.run(code, self.options.action_timeout_s)
+        # The watch's last look costs nothing here; a display that died since is found by the worker,
+        # which checks its own connection before running anything.
+        if self.display_watch.down:
+            raise DisplayDown(self.display_watch.down)
+        try:
+            return self.worker.run(code, self.options.action_timeout_s)
+        except RuntimeError as exc:  # the worker could not start again: the display is the usual reason
+            down = self.display_watch.check()
+            if down:
+                raise DisplayDown(down) from exc
+            raise
 
     async def execute_windows(self, request: Request) -> Response:
         code = field(await json_body(request), "command", str)
@@ -179,7 +187,7 @@ class DesktopServer:
         try:
             step = StepRequest.model_validate(await json_body(request))
         except ValidationError as exc:
-            raise Fail(400, {"status": "error", "message": _invalid(exc)}) from None
+            raise Fail(400, {"status": "error", "message": field_errors(exc)}) from None
         code, settle = step.command, step.settle
         fmt, quality = _format_args(step.format, step.quality)
 
@@ -259,7 +267,7 @@ class DesktopServer:
             try:
                 window = WindowRequest.model_validate(await json_body(request))
             except ValidationError as exc:
-                raise Fail(400, {"status": "error", "message": _invalid(exc)}) from None
+                raise Fail(400, {"status": "error", "message": field_errors(exc)}) from None
             try:
                 if action == "activate":
                     # Like WAA's fork: give a starting app time to map its window (15 s unless told).
@@ -294,7 +302,7 @@ class DesktopServer:
             ("/execute_windows", self.execute_windows, post),
             ("/update_computer", self.update_computer, post),
             ("/file", files.get_file, post),
-            ("/setup/upload", files.make_upload(self.options.max_upload_bytes), post),
+            ("/setup/upload", files.upload, post),
             ("/desktop_path", files.desktop_path, post),
             ("/documents_path", files.documents_path, post),
             ("/list_directory", files.list_directory, post),
@@ -314,11 +322,6 @@ class DesktopServer:
             ("/arena/step", self.step, post),
         ]
         return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
-
-
-def _invalid(exc: ValidationError) -> str:
-    """A validation error as one line that names each bad field and what it must be."""
-    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'body'}: {e['msg']}" for e in exc.errors())
 
 
 def _format_args(fmt: Any, quality: Any) -> tuple[str, int | None]:

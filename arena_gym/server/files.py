@@ -21,16 +21,9 @@ _SANDBOX = Sandbox.from_env()
 
 
 def hand_over(path: Path) -> None:
-    """In a sandboxed arena, give what this server wrote (and the folders it made for it, up to the home)
-    to the sandbox's account, so the apps there can change and save it."""
-    if _SANDBOX is None:
-        return
-    home = Path(_SANDBOX.home)
-    _SANDBOX.own(path)
-    for parent in path.parents:
-        if parent == home or home not in parent.parents:
-            break
-        _SANDBOX.own(parent)
+    """In a sandboxed arena, give what this server wrote to the sandbox's account, so its apps can change it."""
+    if _SANDBOX is not None:
+        _SANDBOX.hand_over(path)
 
 
 def checked_path(raw: Any, what: str = "file_path") -> Path:
@@ -54,36 +47,27 @@ async def get_file(request: Request) -> Response:
     return FileResponse(path, media_type=media, filename=path.name)
 
 
-def make_upload(max_bytes: int):  # noqa: ANN201 - returns a route
-    async def upload(request: Request) -> Response:
-        length = request.headers.get("content-length")
-        if length is not None and length.isdigit() and int(length) > max_bytes:
-            raise Fail(413, {"error": f"upload of {int(length)} bytes exceeds the server's limit of {max_bytes} bytes"})
-        form = await request.form(max_part_size=1024 * 1024)
-        path = checked_path(form.get("file_path"))
-        data = form.get("file_data")
-        if not isinstance(data, UploadFile):
-            raise Fail(400, {"error": "file_data (a multipart file) is required"})
-        if not path.parent.is_dir():
-            raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
-        if path.is_dir():
-            raise Fail(400, {"error": f"{str(path)!r} is a directory; give the path of a file in it"})
-        tmp = path.with_name(f".{path.name}.part")
-        written = 0
-        try:
-            with open(tmp, "wb") as out:
-                while chunk := await data.read(1 << 20):
-                    written += len(chunk)
-                    if written > max_bytes:
-                        raise Fail(413, {"error": f"upload exceeds the server's limit of {max_bytes} bytes"})
-                    out.write(chunk)
-            os.replace(tmp, path)
-            hand_over(path)
-        finally:
-            tmp.unlink(missing_ok=True)  # nothing half-written stays behind, whatever failed
-        return PlainTextResponse("File Uploaded", media_type="text/html")
-
-    return upload
+async def upload(request: Request) -> Response:
+    """Store a multipart upload. Its size is capped as it streams in, by the request guard."""
+    form = await request.form(max_part_size=1024 * 1024)
+    path = checked_path(form.get("file_path"))
+    data = form.get("file_data")
+    if not isinstance(data, UploadFile):
+        raise Fail(400, {"error": "file_data (a multipart file) is required"})
+    if not path.parent.is_dir():
+        raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
+    if path.is_dir():
+        raise Fail(400, {"error": f"{str(path)!r} is a directory; give the path of a file in it"})
+    tmp = path.with_name(f".{path.name}.part")
+    try:
+        with open(tmp, "wb") as out:
+            while chunk := await data.read(1 << 20):
+                out.write(chunk)
+        os.replace(tmp, path)
+        hand_over(path)
+    finally:
+        tmp.unlink(missing_ok=True)  # nothing half-written stays behind, whatever failed
+    return PlainTextResponse("File Uploaded", media_type="text/html")
 
 
 MAX_TREE_NODES = 200_000
