@@ -54,12 +54,6 @@ def blockers(task: Task, platform: str | None = None) -> list[str]:
     and on Linux what needs Windows (apps, programs, getters)."""
     reasons = scoring_blockers(task, platform)
     if platform == "linux":
-        for need in windows_needs(task):
-            # Windows-only getters and CDP steps are reported above already.
-            words = need.where.split()
-            if any(w in CDP_STEPS for w in words):
-                continue
-            if "getter" in words and getter_blocked(words[words.index("getter") + 1], platform):
-                continue
-            reasons.append(str(need))
+        # Windows-only getters and CDP steps are reported above already.
+        reasons += [str(need) for need in windows_needs(task) if need.kind not in ("getter", "cdp")]
     return reasons

@@ -240,8 +240,7 @@ class _ClientBase:
         t0 = time.perf_counter()
         if caps.step:
             use_fmt = fmt if caps.supports_format(fmt) else "png"
-            spec = settle.model_dump() if settle is not None else None
-            resp = yield dialect.arena_step(code or "", spec, use_fmt, quality)
+            resp = yield dialect.arena_step(code or "", settle, use_fmt, quality)
             try:
                 result = step_answer(resp)
             except BadAnswer as exc:

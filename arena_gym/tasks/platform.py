@@ -47,6 +47,9 @@ class Need:
 
     where: str
     why: str
+    # What it is about: "app", "program", "step", "cdp" (the DevTools side channel), or "getter" (a getter
+    # registered as Windows-only): the last two are also what the evaluators' preflight reports.
+    kind: str = "program"
 
     def __str__(self) -> str:
         return f"{self.where}: {self.why}"
@@ -64,9 +67,9 @@ def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
     needs = []
     for i, step in enumerate(steps):
         if step.type in CDP_STEPS:
-            needs.append(Need(f"{where}[{i}] {step.type}", "needs the browser DevTools (CDP) side channel"))
+            needs.append(Need(f"{where}[{i}] {step.type}", "needs the browser DevTools (CDP) side channel", "cdp"))
         elif step.type in ("update_browse_history", "update_browse_history_edge", "set_default_browser"):
-            needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path"))
+            needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path", "step"))
         elif step.type in ("launch", "execute", "command"):
             prog = _program(step.parameters.get("command", ""))
             if prog in WINDOWS_PROGRAMS or prog.endswith(".exe") or prog.startswith("ms-"):
@@ -84,7 +87,7 @@ def _getter_needs(specs: Any, where: str) -> list[Need]:
             continue
         facts = getter_facts(spec.type)
         if facts.platform == "windows":
-            needs.append(Need(f"{where} getter {spec.type}", facts.why))
+            needs.append(Need(f"{where} getter {spec.type}", facts.why, "getter"))
         elif spec.type == "vm_command_line":
             prog = _program(spec.options().get("command", ""))
             if prog in WINDOWS_PROGRAMS:
@@ -97,7 +100,7 @@ def windows_needs(task: Task) -> list[Need]:
     needs = []
     for app in task.related_apps:
         if app.lower().replace("-", "_") in WINDOWS_APPS or app.lower() in WINDOWS_APPS:
-            needs.append(Need(f"app {app}", "has no Linux version"))
+            needs.append(Need(f"app {app}", "has no Linux version", "app"))
     needs += _step_needs(task.config, "config")
     needs += _step_needs(task.evaluator.postconfig, "postconfig")
     needs += _getter_needs(task.evaluator.result, "result")
