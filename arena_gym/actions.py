@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ast
 import json
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
@@ -35,7 +35,24 @@ Button = Literal["left", "right", "middle"]
 
 
 class _Action(BaseModel):
+    """One action type. Everything said about it is here, once: its fields (the schema and validation),
+    ``summary`` and ``example`` (the prompt text), ``code`` (what is sent) and ``discrete`` (how a
+    MultiDiscrete choice fills it: ``point``, ``scroll``, ``text``, ``key``, ``none``; None: not offered)."""
+
     model_config = ConfigDict(extra="forbid")
+    summary: ClassVar[str] = ""
+    example: ClassVar[dict[str, Any]] = {}
+    discrete: ClassVar[str | None] = None
+    sends_nothing: ClassVar[bool] = False  # WAIT, DONE, FAIL: no code goes to the VM
+
+    def code(self, scale: tuple[float, float]) -> str | None:
+        return None
+
+    def _xy(self, scale: tuple[float, float]) -> str:
+        x, y = getattr(self, "x", None), getattr(self, "y", None)
+        if x is None or y is None:
+            return ""
+        return f"x={round(x * scale[0])}, y={round(y * scale[1])}"
 
 
 class Click(_Action):
@@ -44,24 +61,49 @@ class Click(_Action):
     y: float | None = None
     button: Button = "left"
     num_clicks: int = Field(1, ge=1, le=3)
+    summary: ClassVar[str] = "click (x, y: omit both to click where the pointer is)"
+    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200, "button": "left", "num_clicks": 1}
+    discrete: ClassVar[str | None] = "point"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        xy = self._xy(scale)
+        return f"pyautogui.click({xy}{', ' if xy else ''}button={self.button!r}, clicks={self.num_clicks})"
 
 
 class DoubleClick(_Action):
     action_type: Literal["DOUBLE_CLICK"] = "DOUBLE_CLICK"
     x: float | None = None
     y: float | None = None
+    summary: ClassVar[str] = "double-click"
+    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
+    discrete: ClassVar[str | None] = "point"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.doubleClick({self._xy(scale)})"
 
 
 class RightClick(_Action):
     action_type: Literal["RIGHT_CLICK"] = "RIGHT_CLICK"
     x: float | None = None
     y: float | None = None
+    summary: ClassVar[str] = "right-click"
+    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
+    discrete: ClassVar[str | None] = "point"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.rightClick({self._xy(scale)})"
 
 
 class MoveTo(_Action):
     action_type: Literal["MOVE_TO"] = "MOVE_TO"
     x: float
     y: float
+    summary: ClassVar[str] = "move the pointer"
+    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
+    discrete: ClassVar[str | None] = "point"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.moveTo({self._xy(scale)})"
 
 
 class DragTo(_Action):
@@ -69,49 +111,100 @@ class DragTo(_Action):
     x: float
     y: float
     button: Button = "left"
+    summary: ClassVar[str] = "drag from where the pointer is to (x, y)"
+    example: ClassVar[dict[str, Any]] = {"x": 300, "y": 400}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        x, y = round(self.x * scale[0]), round(self.y * scale[1])
+        # Down, move, up as separate events: apps see a real drag (dragTo with no duration can be a click).
+        return (f"pyautogui.mouseDown(button={self.button!r}); pyautogui.moveTo({x}, {y}); "
+                f"pyautogui.mouseUp(button={self.button!r})")
 
 
 class Scroll(_Action):
     action_type: Literal["SCROLL"] = "SCROLL"
     dx: int = Field(0, description="clicks to the right (negative: left)")
     dy: int = Field(0, description="clicks up (negative: down)")
+    summary: ClassVar[str] = "scroll where the pointer is (dy > 0 scrolls up, dx > 0 right)"
+    example: ClassVar[dict[str, Any]] = {"dx": 0, "dy": -3}
+    discrete: ClassVar[str | None] = "scroll"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        parts = [f"pyautogui.hscroll({self.dx})"] if self.dx else []
+        parts += [f"pyautogui.vscroll({self.dy})"] if self.dy else []
+        return "; ".join(parts) or "pass"
 
 
 class Typing(_Action):
     action_type: Literal["TYPING"] = "TYPING"
     text: str = Field(min_length=1)
+    summary: ClassVar[str] = "type text"
+    example: ClassVar[dict[str, Any]] = {"text": "hello"}
+    discrete: ClassVar[str | None] = "text"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.write({self.text!r})"
 
 
 class Press(_Action):
     action_type: Literal["PRESS"] = "PRESS"
     key: Key
+    summary: ClassVar[str] = "press and release a key"
+    example: ClassVar[dict[str, Any]] = {"key": "enter"}
+    discrete: ClassVar[str | None] = "key"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.press({self.key!r})"
 
 
 class Hotkey(_Action):
     action_type: Literal["HOTKEY"] = "HOTKEY"
     keys: list[Key] = Field(min_length=1)
+    summary: ClassVar[str] = "press keys together"
+    example: ClassVar[dict[str, Any]] = {"keys": ["ctrl", "s"]}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.hotkey({', '.join(repr(k) for k in self.keys)})"
 
 
 class KeyDown(_Action):
     action_type: Literal["KEY_DOWN"] = "KEY_DOWN"
     key: Key
+    summary: ClassVar[str] = "hold a key down"
+    example: ClassVar[dict[str, Any]] = {"key": "shift"}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.keyDown({self.key!r})"
 
 
 class KeyUp(_Action):
     action_type: Literal["KEY_UP"] = "KEY_UP"
     key: Key
+    summary: ClassVar[str] = "release a held key"
+    example: ClassVar[dict[str, Any]] = {"key": "shift"}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.keyUp({self.key!r})"
 
 
 class Wait(_Action):
     action_type: Literal["WAIT"] = "WAIT"
+    summary: ClassVar[str] = "do nothing this step and look again"
+    discrete: ClassVar[str | None] = "none"
+    sends_nothing: ClassVar[bool] = True
 
 
 class Done(_Action):
     action_type: Literal["DONE"] = "DONE"
+    summary: ClassVar[str] = "the task is complete (ends the episode; it is scored)"
+    discrete: ClassVar[str | None] = "none"
+    sends_nothing: ClassVar[bool] = True
 
 
 class Fail(_Action):
     action_type: Literal["FAIL"] = "FAIL"
+    summary: ClassVar[str] = "the task cannot be done (ends the episode; it is scored)"
+    sends_nothing: ClassVar[bool] = True
 
 
 ComputerAction = Annotated[
@@ -131,6 +224,16 @@ def model_for(action_type: str) -> type[_Action]:
     return MODELS[ACTION_TYPES.index(action_type)]
 
 
+# Types with no field but their name, which an agent may write bare ("DONE") in either face.
+BARE_TYPES = frozenset(m.model_fields["action_type"].default for m in MODELS if set(m.model_fields) == {"action_type"})
+
+
+def bare_type(action: Any) -> str | None:
+    """``"WAIT"``, ``"DONE"`` or ``"FAIL"`` when ``action`` is such a bare name, else None."""
+    text = action.strip() if isinstance(action, str) else None
+    return text if text in BARE_TYPES else None
+
+
 class InvalidAction(ValueError):
     """An action that is not executed; the message says what is wrong and how to write it."""
 
@@ -141,7 +244,7 @@ def parse_action(action: Any) -> Any:
         return action
     if isinstance(action, str):
         text = action.strip()
-        if text in ("WAIT", "DONE", "FAIL"):
+        if bare_type(text):
             return _ADAPTER.validate_python({"action_type": text})
         try:
             action = json.loads(text)
@@ -160,50 +263,9 @@ def parse_action(action: Any) -> Any:
     return parsed
 
 
-def _xy(action: Any, scale: tuple[float, float]) -> str:
-    if action.x is None or action.y is None:
-        return ""
-    return f"x={round(action.x * scale[0])}, y={round(action.y * scale[1])}"
-
-
 def to_code(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> str | None:
-    """The pyautogui code for an action (None for WAIT/DONE/FAIL, which are not sent)."""
-    kind = action.action_type
-    if kind in ("WAIT", "DONE", "FAIL"):
-        return None
-    xy = _xy(action, scale) if hasattr(action, "x") else ""
-    sep = ", " if xy else ""
-    if kind == "CLICK":
-        return f"pyautogui.click({xy}{sep}button={action.button!r}, clicks={action.num_clicks})"
-    if kind == "DOUBLE_CLICK":
-        return f"pyautogui.doubleClick({xy})"
-    if kind == "RIGHT_CLICK":
-        return f"pyautogui.rightClick({xy})"
-    if kind == "MOVE_TO":
-        return f"pyautogui.moveTo({xy})"
-    if kind == "DRAG_TO":
-        x, y = round(action.x * scale[0]), round(action.y * scale[1])
-        # Down, move, up as separate events: apps see a real drag (dragTo with no duration can be a click).
-        return (f"pyautogui.mouseDown(button={action.button!r}); pyautogui.moveTo({x}, {y}); "
-                f"pyautogui.mouseUp(button={action.button!r})")
-    if kind == "SCROLL":
-        parts = []
-        if action.dx:
-            parts.append(f"pyautogui.hscroll({action.dx})")
-        if action.dy:
-            parts.append(f"pyautogui.vscroll({action.dy})")
-        return "; ".join(parts) or "pass"
-    if kind == "TYPING":
-        return f"pyautogui.write({action.text!r})"
-    if kind == "PRESS":
-        return f"pyautogui.press({action.key!r})"
-    if kind == "HOTKEY":
-        return f"pyautogui.hotkey({', '.join(repr(k) for k in action.keys)})"
-    if kind == "KEY_DOWN":
-        return f"pyautogui.keyDown({action.key!r})"
-    if kind == "KEY_UP":
-        return f"pyautogui.keyUp({action.key!r})"
-    raise InvalidAction(f"unknown action type {kind!r}")
+    """The pyautogui code for a parsed action (None for the types that send nothing: WAIT, DONE, FAIL)."""
+    return action.code(scale)  # type: ignore[no-any-return]
 
 
 def with_import(code: str) -> str:
@@ -271,18 +333,42 @@ def action_schema() -> dict[str, Any]:
 
 
 def prompt_text(width: int, height: int) -> str:
-    """The vocabulary as an LLM reads it."""
-    return (
-        f"You control a desktop through a {width}x{height} screenshot (x to the right, y down, in pixels).\n"
-        "Answer with one action as JSON, one of:\n"
-        '  {"action_type": "CLICK", "x": 100, "y": 200, "button": "left", "num_clicks": 1}\n'
-        '  {"action_type": "DOUBLE_CLICK", "x": 100, "y": 200}   {"action_type": "RIGHT_CLICK", "x": 100, "y": 200}\n'
-        '  {"action_type": "MOVE_TO", "x": 100, "y": 200}        {"action_type": "DRAG_TO", "x": 300, "y": 400}\n'
-        '  {"action_type": "SCROLL", "dx": 0, "dy": -3}           (dy > 0 scrolls up)\n'
-        '  {"action_type": "TYPING", "text": "hello"}\n'
-        '  {"action_type": "PRESS", "key": "enter"}   {"action_type": "HOTKEY", "keys": ["ctrl", "s"]}\n'
-        '  {"action_type": "KEY_DOWN", "key": "shift"}  {"action_type": "KEY_UP", "key": "shift"}\n'
-        '  {"action_type": "WAIT"}  {"action_type": "DONE"} when the task is complete, '
-        '{"action_type": "FAIL"} if it cannot be done.\n'
-        "Keys use pyautogui names (enter, tab, esc, ctrl, alt, shift, up, f5, a ...)."
-    )
+    """The vocabulary as an LLM reads it, written from the models: one line per action type."""
+    lines = [f"You control a desktop through a {width}x{height} screenshot (x to the right, y down, in pixels).",
+             "Answer with one action as JSON, one of:"]
+    for model in MODELS:
+        example = json.dumps({"action_type": model.model_fields["action_type"].default, **model.example})
+        lines.append(f"  {example:<70} {model.summary}")
+    lines.append("Keys use pyautogui names (enter, tab, esc, ctrl, alt, shift, up, f5, a ...).")
+    return "\n".join(lines)
+
+
+def discrete_labels(types: list[str] | None = None) -> list[str]:
+    """The choices a MultiDiscrete action type index names: each offered type once, SCROLL as SCROLL_UP and
+    SCROLL_DOWN. ``types`` picks among the vocabulary (default: every type with a ``discrete`` filling)."""
+    chosen = [model_for(t) for t in types] if types is not None else [m for m in MODELS if m.discrete]
+    labels = []
+    for model in chosen:
+        name = model.model_fields["action_type"].default
+        labels += [f"{name}_UP", f"{name}_DOWN"] if model.discrete == "scroll" else [name]
+    return labels
+
+
+def from_discrete(label: str, point: tuple[float, float], key: str, text: str) -> dict[str, Any]:
+    """The action a discrete choice means: ``label`` from ``discrete_labels``, the grid point, the key
+    (``"ctrl+s"`` is a HOTKEY) and the text the other indices chose."""
+    name = label.removesuffix("_UP").removesuffix("_DOWN")
+    model = model_for(name)
+    how = model.discrete or ("none" if model.sends_nothing else None)
+    if how == "point":
+        return {"action_type": name, "x": point[0], "y": point[1]}
+    if how == "scroll":
+        return {"action_type": name, "dy": 3 if label.endswith("_UP") else -3}
+    if how == "text":
+        return {"action_type": name, "text": text}
+    if how == "key":
+        return {"action_type": "HOTKEY", "keys": key.split("+")} if "+" in key and len(key) > 1 else {
+            "action_type": name, "key": key}
+    if how == "none":
+        return {"action_type": name}
+    raise ValueError(f"{name} has no discrete form; choose from {discrete_labels()}")

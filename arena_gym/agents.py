@@ -1,26 +1,23 @@
 """Agents the ``arena-gym run`` job can drive, and how a user plugs in their own.
 
-An agent has ``action_face`` ("structured" or "pyautogui"), ``reset(task)`` and ``act(obs, info)``.
-A plain function ``act(obs, info) -> action`` works too (structured face).
+An agent follows ``arena_gym.loop.Agent`` (``reset(task)``, ``act(obs, info)``) and says its
+``action_face`` ("structured" or "pyautogui"; structured when it says nothing). A plain function
+``act(obs, info) -> action`` works too.
 """
 
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
-from typing import Any, Protocol
+import sys
+from pathlib import Path
+from typing import Any
 
-import numpy as np
-
+from . import actions
+from .envs.spaces import ComputerActionSpace
+from .loop import Agent, FunctionAgent
 from .tasks.models import Task
-
-
-class Agent(Protocol):
-    action_face: str
-
-    def reset(self, task: Task) -> None: ...
-
-    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Any: ...
 
 
 class OracleAgent:
@@ -41,69 +38,74 @@ class OracleAgent:
 
 
 class RandomAgent:
-    """Uniform over the structured vocabulary's pointer and keyboard actions (no DONE/FAIL: the step
-    limit ends its episodes), seeded."""
+    """Uniform over the vocabulary's actions but DONE/FAIL (the step limit ends its episodes) and
+    KEY_DOWN/KEY_UP (a key held down would outlive the episode), seeded; coordinates inside the observation."""
 
     action_face = "structured"
-    KEYS = ["enter", "tab", "esc", "backspace", "up", "down", "left", "right"]
 
-    def __init__(self, seed: int = 0, width: int = 1280, height: int = 800) -> None:
-        self.rng = np.random.default_rng(seed)
-        self.width, self.height = width, height
+    def __init__(self, seed: int = 0) -> None:
+        self.seed = seed
+        self._space: ComputerActionSpace | None = None
 
     def reset(self, task: Task) -> None:
         pass
 
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
         h, w = obs["screenshot"].shape[:2]
-        x, y = float(self.rng.uniform(0, w)), float(self.rng.uniform(0, h))
-        choice = self.rng.integers(6)
-        if choice == 0:
-            return {"action_type": "CLICK", "x": x, "y": y}
-        if choice == 1:
-            return {"action_type": "MOVE_TO", "x": x, "y": y}
-        if choice == 2:
-            return {"action_type": "SCROLL", "dy": int(self.rng.integers(-3, 4))}
-        if choice == 3:
-            return {"action_type": "TYPING", "text": "".join(self.rng.choice(list("abc xyz"), 5))}
-        if choice == 4:
-            return {"action_type": "PRESS", "key": str(self.rng.choice(self.KEYS))}
-        return {"action_type": "WAIT"}
+        if self._space is None or (self._space.width, self._space.height) != (w, h):
+            types = [t for t in actions.ACTION_TYPES if t not in actions.TERMINAL | {"KEY_DOWN", "KEY_UP"}]
+            self._space = ComputerActionSpace(w, h, types=types, seed=self.seed)
+        return self._space.sample()
 
 
-class _FunctionAgent:
-    action_face = "structured"
-
-    def __init__(self, fn: Any) -> None:
-        self.fn = fn
-
-    def reset(self, task: Task) -> None:
-        pass
-
-    def act(self, obs: dict[str, Any], info: dict[str, Any]) -> Any:
-        return self.fn(obs, info)
+def _import_target(spec: str) -> Any:
+    """``pkg.module:name``, ``module:name`` from the current folder, or ``path/to/file.py:name``."""
+    where, _, attr = spec.rpartition(":")
+    if where.endswith(".py") or "/" in where:
+        path = Path(where)
+        if not path.is_file():
+            raise ValueError(f"cannot load agent {spec!r}: no file {path} (from {Path.cwd()})")
+        module_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if module_spec is None or module_spec.loader is None:
+            raise ValueError(f"cannot load agent {spec!r}: {path} is not a Python file")
+        module = importlib.util.module_from_spec(module_spec)
+        sys.modules.setdefault(path.stem, module)
+        module_spec.loader.exec_module(module)
+    else:
+        if "" not in sys.path and str(Path.cwd()) not in sys.path:
+            sys.path.insert(0, str(Path.cwd()))  # `myagent:act` names ./myagent.py, as `python -m` would
+        module = importlib.import_module(where)
+    try:
+        return getattr(module, attr)
+    except AttributeError:
+        names = sorted(n for n in vars(module) if not n.startswith("_") and callable(getattr(module, n)))
+        raise ValueError(f"cannot load agent {spec!r}: {where} has no {attr!r} (it has: {', '.join(names) or 'nothing callable'})") from None
 
 
 def load_agent(spec: str, seed: int = 0) -> Agent:
-    """``oracle``, ``random``, or ``package.module:name`` naming an agent class, factory or act function."""
+    """``oracle``, ``random``, or ``module:name`` / ``file.py:name`` naming an agent class, factory or act
+    function."""
     if spec == "oracle":
         return OracleAgent()
     if spec == "random":
         return RandomAgent(seed)
     if ":" not in spec:
-        raise ValueError(f"unknown agent {spec!r}: use oracle, random, or module:callable (e.g. my_pkg.agents:Policy)")
-    module_name, _, attr = spec.partition(":")
+        raise ValueError(f"unknown agent {spec!r}: use oracle, random, module:callable (my_pkg.agents:Policy) "
+                         "or a file and a name in it (./myagent.py:act)")
     try:
-        target = getattr(importlib.import_module(module_name), attr)
-    except (ImportError, AttributeError) as exc:
-        raise ValueError(f"cannot load agent {spec!r}: {exc}") from exc
+        target = _import_target(spec)
+    except ValueError:
+        raise
+    except Exception as exc:  # the user's module failed to import: say where, without our traceback
+        raise ValueError(f"cannot load agent {spec!r}: {type(exc).__name__}: {exc}") from exc
     if isinstance(target, type):
-        return target()
+        target = target()
+    elif not hasattr(target, "act") and callable(target) and len(inspect.signature(target).parameters) < 2:
+        target = target()  # a factory
     if hasattr(target, "act"):
-        return target
-    if len(inspect.signature(target).parameters) >= 2:
-        return _FunctionAgent(target)  # act(obs, info)
-    made = target()  # a factory
-    if not hasattr(made, "act"):
-        raise ValueError(f"{spec} made {type(made).__name__}, which has no act(obs, info)")
-    return made
+        if not hasattr(target, "reset"):
+            target.reset = lambda task: None
+        return target  # type: ignore[no-any-return]
+    if callable(target):
+        return FunctionAgent(target)
+    raise ValueError(f"{spec} gave {type(target).__name__}, which has no act(obs, info)")

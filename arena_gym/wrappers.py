@@ -14,10 +14,12 @@ import gymnasium as gym
 import numpy as np
 from PIL import Image
 
+from . import actions as A
+
 log = logging.getLogger(__name__)
 
-DISCRETE_TYPES = ["CLICK", "DOUBLE_CLICK", "RIGHT_CLICK", "MOVE_TO", "SCROLL_UP", "SCROLL_DOWN",
-                  "TYPING", "PRESS", "WAIT", "DONE"]
+# The discrete face's action types, from the vocabulary (FAIL is opt-in: a random policy would end on it).
+DISCRETE_TYPES = [label for label in A.discrete_labels() if label != "FAIL"]
 DEFAULT_KEYS = ("enter", "tab", "esc", "backspace", "ctrl+s", "ctrl+a", "ctrl+c", "ctrl+v")
 
 
@@ -39,30 +41,18 @@ class DiscreteActions(gym.ActionWrapper):
         face = getattr(env.unwrapped, "config", None)
         if face is not None and face.action_face != "structured":
             raise ValueError("DiscreteActions needs action_face='structured' (pass it to gym.make)")
-        unknown = set(types) - set(DISCRETE_TYPES + ["FAIL"])
+        offered = A.discrete_labels(None) + ["FAIL"]
+        unknown = set(types) - set(offered)
         if unknown:
-            raise ValueError(f"unknown action types {sorted(unknown)}; choose from {DISCRETE_TYPES + ['FAIL']}")
+            raise ValueError(f"unknown action types {sorted(unknown)}; choose from {offered}")
         self.grid, self.keys, self.texts, self.types = grid, list(keys) or ["enter"], list(texts) or ["a"], list(types)
         self.width, self.height = _observation_size(env)
         self.action_space = gym.spaces.MultiDiscrete([len(self.types), grid[0], grid[1], len(self.keys), len(self.texts)])
 
     def action(self, action: np.ndarray) -> dict[str, Any]:
         kind_i, gx, gy, key_i, text_i = (int(v) for v in action)
-        kind = self.types[kind_i]
-        x = (gx + 0.5) * self.width / self.grid[0]
-        y = (gy + 0.5) * self.height / self.grid[1]
-        if kind in ("CLICK", "DOUBLE_CLICK", "RIGHT_CLICK", "MOVE_TO"):
-            return {"action_type": kind, "x": x, "y": y}
-        if kind in ("SCROLL_UP", "SCROLL_DOWN"):
-            return {"action_type": "SCROLL", "dy": 3 if kind == "SCROLL_UP" else -3}
-        if kind == "TYPING":
-            return {"action_type": "TYPING", "text": self.texts[text_i]}
-        if kind == "PRESS":
-            key = self.keys[key_i]
-            if "+" in key and len(key) > 1:
-                return {"action_type": "HOTKEY", "keys": key.split("+")}
-            return {"action_type": "PRESS", "key": key}
-        return {"action_type": kind}
+        point = ((gx + 0.5) * self.width / self.grid[0], (gy + 0.5) * self.height / self.grid[1])
+        return A.from_discrete(self.types[kind_i], point, self.keys[key_i], self.texts[text_i])
 
 
 class FlatObservation(gym.ObservationWrapper):
@@ -144,6 +134,9 @@ class RecordEpisodes(gym.Wrapper):
             Image.fromarray(np.asarray(obs["screenshot"])).save(self._dir / name, compress_level=1)
             record["screenshot"] = name
         record["time"] = time.time()
+        screen = getattr(self.env.unwrapped, "screen_size", None)
+        if screen is not None:
+            record["screen"] = list(screen)  # code actions are in screen pixels; the viewer scales them
         self._log.write(json.dumps(_jsonable(record)) + "\n")
         self._log.flush()
 

@@ -10,6 +10,7 @@ APT_PACKAGES=(
   at-spi2-core libatk-adaptor python3-pyatspi
   libreoffice-calc libreoffice-gtk3
   fonts-dejavu-core socat openssh-server iproute2 procps psmisc bubblewrap util-linux
+  chromium
 )
 
 missing=()

@@ -22,7 +22,7 @@ class AlternatingTypist:
         self.episode = -1
         self.typed = False
 
-    def reset(self, task_id: str) -> None:
+    def reset(self, task) -> None:
         self.episode += 1
         self.typed = False
 
@@ -50,12 +50,12 @@ def test_groups_score_each_episode_and_rank_them_within_the_group(desktop_progra
 
 
 def test_infrastructure_failures_are_left_out_of_the_group_baseline():
-    episodes = [Episode("t", "i", reward=1.0), Episode("t", "i", reward=0.0),
-                Episode("t", "i", reward=0.0, reward_valid=False, infra_error="Unreachable: VM gone")]
+    episodes = [Episode("t", None, reward=1.0), Episode("t", None, reward=0.0),
+                Episode("t", None, reward=0.0, reward_valid=False, infra_error="Unreachable: VM gone")]
     group_advantages(episodes)
     assert episodes[2].advantage is None
     assert episodes[0].advantage == pytest.approx(1.0, abs=1e-4) and episodes[1].advantage == pytest.approx(-1.0, abs=1e-4)
-    lone = [Episode("t", "i", reward=1.0), Episode("t", "i", reward_valid=False)]
+    lone = [Episode("t", None, reward=1.0), Episode("t", None, reward_valid=False)]
     group_advantages(lone)
     assert lone[0].advantage is None  # one valid episode is no baseline
 

@@ -20,6 +20,8 @@ from typing import Any
 
 import gymnasium as gym
 
+from arena_gym.loop import run_episode
+
 import arena_gym  # noqa: F401 - registers the ids
 from arena_gym.wrappers import sb3_env
 
@@ -67,20 +69,13 @@ def _callback() -> Any:
 
 
 def evaluate(model: Any, env: gym.Env, episodes: int) -> dict[str, float]:
-    scores, infra = [], 0
-    for i in range(episodes):
-        obs, _ = env.reset(seed=10_000 + i)
-        done, info = False, {}
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, _, terminated, truncated, info = env.step(action)
-            done = terminated or truncated
-        if info.get("reward_valid", True):
-            scores.append(float(info.get("score", 0.0)))
-        else:
-            infra += 1
+    def act(obs: Any, info: dict[str, Any]) -> Any:
+        return model.predict(obs, deterministic=True)[0]
+
+    results = [run_episode(env, act, seed=10_000 + i) for i in range(episodes)]
+    scores = [r.reward for r in results if r.reward_valid]
     mean = sum(scores) / len(scores) if scores else float("nan")
-    return {"episodes": episodes, "mean_score": mean, "infra_episodes": infra}
+    return {"episodes": episodes, "mean_score": mean, "infra_episodes": len(results) - len(scores)}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -8,8 +8,9 @@ and left out of the group statistics, so a flaky VM is never learned as a bad an
     from training.rollouts import collect_groups
     groups = collect_groups(env, policy, ["te-type-hello"], group_size=4)
 
+``policy`` is an agent (``arena_gym.loop.Agent``: ``reset(task)``, ``act(obs, info)``) or a function
 ``policy(obs, info) -> action`` in the env's action face (a JSON-able dict for ``structured``, a code
-string for ``pyautogui``); an object with ``reset(task_id)`` is reset at each episode's start.
+string for ``pyautogui``); a callable with ``reset(task)`` is reset once each episode's task is set up.
 """
 
 from __future__ import annotations
@@ -18,11 +19,14 @@ import json
 import logging
 import statistics
 from collections.abc import Callable, Iterable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+
+from arena_gym import loop
+from arena_gym.loop import EpisodeResult
 
 log = logging.getLogger(__name__)
 
@@ -30,14 +34,7 @@ Policy = Callable[[dict[str, Any], dict[str, Any]], Any]
 
 
 @dataclass
-class Episode:
-    task_id: str
-    instruction: str
-    actions: list[Any] = field(default_factory=list)
-    reward: float = 0.0
-    reward_valid: bool = True
-    infra_error: str | None = None
-    steps: int = 0
+class Episode(EpisodeResult):
     advantage: float | None = None  # None when the episode does not count (infra failure, lone episode)
 
 
@@ -56,25 +53,9 @@ class Group:
         return statistics.fmean(e.reward for e in valid) if valid else None
 
 
-def run_episode(env: gym.Env, policy: Policy, task_id: str, seed: int | None = None) -> Episode:
-    if hasattr(policy, "reset"):
-        policy.reset(task_id)  # type: ignore[attr-defined]
-    obs, info = env.reset(seed=seed, options={"task_id": task_id})
-    episode = Episode(task_id=task_id, instruction=str(obs.get("instruction", "")))
-    if info.get("infra_error"):
-        episode.reward_valid, episode.infra_error = False, info["infra_error"]
-        return episode
-    done = False
-    while not done:
-        action = policy(obs, info)
-        episode.actions.append(action)
-        obs, reward, terminated, truncated, info = env.step(action)
-        episode.steps += 1
-        episode.reward = float(reward)
-        done = terminated or truncated
-    episode.reward_valid = bool(info.get("reward_valid", True))
-    episode.infra_error = info.get("infra_error")
-    return episode
+def run_episode(env: gym.Env, policy: Any, task_id: str, seed: int | None = None) -> Episode:
+    result = loop.run_episode(env, policy, seed=seed, options={"task_id": task_id}, keep_actions=True)
+    return Episode(**{f.name: getattr(result, f.name) for f in fields(EpisodeResult)})
 
 
 def group_advantages(episodes: list[Episode], eps: float = 1e-6) -> None:

@@ -1,5 +1,6 @@
 """``arena-gym run``: an agent acting through the env on a local arena (or a VM), episode by episode,
-with a progress line per episode, every trajectory recorded as it goes, and a score table at the end."""
+with live progress, every trajectory recorded as it goes, and a score table at the end in which episodes
+whose reward is not a score (infrastructure failures, unscorable tasks) stand apart from the mean."""
 
 from __future__ import annotations
 
@@ -13,10 +14,18 @@ from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
+import yaml
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
 
 from ..agents import load_agent
 from ..envs.catalog import UnscorableTask
+from ..envs.config import EnvConfig
+from ..loop import EpisodeResult, run_episode
 from ..tasks.loader import TaskNotFound
+from ..validation import field_errors
 from ..wrappers import RecordEpisodes
 
 log = logging.getLogger(__name__)
@@ -24,7 +33,11 @@ log = logging.getLogger(__name__)
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("run", help="run an agent through tasks on a local arena (or a VM) and score it")
-    p.add_argument("--agent", default="oracle", help="oracle, random, or module:callable (default: oracle)")
+    p.add_argument("--agent", default="oracle",
+                   help="oracle, random, module:callable or ./file.py:callable (default: oracle)")
+    p.add_argument("--config", type=Path, default=None,
+                   help="a YAML file of env settings (gym.make's keywords: tasks, observation, settle, ...); "
+                        "the flags below override it")
     p.add_argument("--server-url", default=None, help="a VM or arena server (default: start a local arena)")
     p.add_argument("--evaluate-url", default=None, help="the evaluate server next to that VM")
     p.add_argument("--tasks", default=None, help="a task folder or suite file (default: the local suite)")
@@ -32,25 +45,51 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--task-id", action="append", default=None, help="only this task (repeatable)")
     p.add_argument("--episodes", type=int, default=None,
                    help="episodes to run (default: each selected task once, in order)")
-    p.add_argument("--max-steps", type=int, default=15)
+    p.add_argument("--max-steps", type=int, default=None, help="steps per episode (default: 15, as WAA)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=Path("runs"), help="where runs are recorded (default: runs/)")
     p.add_argument("--no-images", action="store_true", help="record actions and rewards but no screenshots")
     p.set_defaults(func=run)
 
 
-def _env_kwargs(args: argparse.Namespace, face: str) -> dict[str, Any]:
-    tasks: dict[str, Any] = {}
+class UsageError(ValueError):
+    """The user's input is wrong; the message says what and how to fix it."""
+
+
+def read_config(path: Path) -> dict[str, Any]:
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except OSError as exc:
+        raise UsageError(f"cannot read --config {path}: {exc.strerror}") from None
+    except yaml.YAMLError as exc:
+        raise UsageError(f"--config {path} is not YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise UsageError(f"--config {path} must be a mapping of env settings (tasks:, observation:, ...)")
+    return data
+
+
+def env_kwargs(args: argparse.Namespace, face: str) -> dict[str, Any]:
+    """gym.make's keywords: the config file, then the flags over it; validated here, so a typo is named."""
+    kwargs = read_config(args.config) if args.config else {}
+    tasks: dict[str, Any] = dict(kwargs.get("tasks") or {})
     if args.tasks:
+        tasks.pop("folder", None), tasks.pop("suite", None)
         tasks["suite" if Path(args.tasks).is_file() else "folder"] = args.tasks
     if args.domain:
         tasks["domains"] = args.domain
     if args.task_id:
         tasks["ids"] = args.task_id
-    kwargs: dict[str, Any] = {"tasks": tasks, "action_face": face, "max_steps": args.max_steps}
+    kwargs.update({"tasks": tasks, "action_face": face})
+    if args.max_steps is not None:
+        kwargs["max_steps"] = args.max_steps
     if args.server_url:
         kwargs["server_url"] = args.server_url
         kwargs["evaluate_url"] = args.evaluate_url
+    try:
+        EnvConfig.model_validate(kwargs)
+    except ValidationError as exc:
+        where = f" in {args.config}" if args.config else ""
+        raise UsageError(f"env settings{where}: {field_errors(exc)}") from None
     return kwargs
 
 
@@ -69,84 +108,77 @@ def unique_run_dir(out: Path) -> Path:
     raise RuntimeError(f"no free run folder under {out} for {stamp}")
 
 
-def summary(results: list[dict[str, Any]]) -> str:
-    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+def summary_table(results: list[EpisodeResult]) -> Table:
+    """Per domain: the mean over valid episodes, solved, and apart from them the episodes that are not scores."""
+    table = Table(title="scores", caption="not a score: infrastructure failures and unscorable tasks; "
+                                          "the mean leaves them out")
+    for name, justify in [("domain", "left"), ("episodes", "right"), ("mean score", "right"), ("solved", "right"),
+                          ("infra failed", "right"), ("unscorable", "right")]:
+        table.add_column(name, justify=justify)  # type: ignore[arg-type]
+    rows: dict[str, list[EpisodeResult]] = defaultdict(list)
     for r in results:
-        rows[r["domain"] or "?"].append(r)
-    width = max([len(d) for d in rows] + [6])
-    lines = [f"{'domain':<{width}}  {'episodes':>8}  {'mean score':>10}  {'solved':>6}  {'invalid':>8}"]
+        rows[r.domain or "?"].append(r)
+
+    def row(name: str, rs: list[EpisodeResult]) -> list[str]:
+        valid = [r for r in rs if r.reward_valid]
+        mean = f"{sum(r.reward for r in valid) / len(valid):.2f}" if valid else "-"
+        infra = sum(1 for r in rs if r.infra_error)
+        return [name, str(len(rs)), mean, str(sum(1 for r in valid if r.reward >= 1.0)),
+                str(infra), str(sum(1 for r in rs if not r.reward_valid and not r.infra_error))]
+
     for domain in sorted(rows):
-        rs = rows[domain]
-        valid = [r for r in rs if r["reward_valid"]]
-        mean = sum(r["reward"] for r in valid) / len(valid) if valid else 0.0
-        solved = sum(1 for r in valid if r["reward"] >= 1.0)
-        lines.append(f"{domain:<{width}}  {len(rs):>8}  {mean:>10.2f}  {solved:>6}  {len(rs) - len(valid):>8}")
-    valid = [r for r in results if r["reward_valid"]]
-    mean = sum(r["reward"] for r in valid) / len(valid) if valid else 0.0
-    lines.append(f"{'all':<{width}}  {len(results):>8}  {mean:>10.2f}  "
-                 f"{sum(1 for r in valid if r['reward'] >= 1.0):>6}  {len(results) - len(valid):>8}")
-    lines.append("invalid: episodes whose reward is not a score (infrastructure failures, unscorable tasks); "
-                 "the mean leaves them out")
-    return "\n".join(lines)
+        table.add_row(*row(domain, rows[domain]))
+    table.add_section()
+    table.add_row(*row("all", results), style="bold")
+    return table
+
+
+def _line(n: int, total: int, r: EpisodeResult) -> str:
+    status = f"[red]{r.failure}[/red]" if r.failure else (
+        "[green]solved[/green]" if r.reward >= 1.0 else "not solved")
+    return (f"[{n}/{total}] {r.task_id or '?':<24} reward {r.reward:.2f}  steps {r.steps:>2}  "
+            f"{r.seconds:5.1f}s  {status}")
 
 
 def run(args: argparse.Namespace) -> int:
+    console = Console(highlight=False, soft_wrap=True)
+    errors = Console(stderr=True, highlight=False, soft_wrap=True)
     try:
         agent = load_agent(args.agent, args.seed)
+        kwargs = env_kwargs(args, getattr(agent, "action_face", "structured"))
     except ValueError as exc:
-        print(f"arena-gym run: {exc}", file=sys.stderr)
+        errors.print(f"arena-gym run: {exc}", markup=False)
         return 2
-    env_id = "WAA-v0" if args.server_url and args.evaluate_url else "LocalDesktop-v0"
+    env_id = "WAA-v0" if kwargs.get("server_url") and kwargs.get("evaluate_url") else "LocalDesktop-v0"
     run_dir = unique_run_dir(args.out)
-    env = RecordEpisodes(gym.make(env_id, **_env_kwargs(args, agent.action_face)), run_dir,
-                         save_images=not args.no_images)
-    results: list[dict[str, Any]] = []
+    results: list[EpisodeResult] = []
+    env = RecordEpisodes(gym.make(env_id, **kwargs), run_dir, save_images=not args.no_images)
     try:
-        ids = env.unwrapped.catalog.ids()
-        episodes = args.episodes or len(ids)
-        print(f"run {run_dir}: agent {args.agent}, {episodes} episodes over {len(ids)} tasks", flush=True)
-        with open(run_dir / "results.jsonl", "w") as results_file:
-            for n in range(episodes):
+        ids = env.unwrapped.catalog.ids()  # type: ignore[attr-defined]
+        total = args.episodes or len(ids)
+        console.print(f"run {run_dir}: agent {args.agent}, {total} episodes over {len(ids)} tasks")
+        progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                            TimeElapsedColumn(), console=console, transient=True)
+        with progress, open(run_dir / "results.jsonl", "w") as results_file:
+            bar = progress.add_task("episodes", total=total)
+            for n in range(total):
                 options = {"task_id": ids[n % len(ids)]} if args.episodes is None else None
-                result = _episode(env, agent, args.seed + n, options)
+                progress.update(bar, description=f"episode {n + 1}: {options['task_id'] if options else 'seeded'}")
+                result = run_episode(env, agent, args.seed + n, options)
                 results.append(result)
-                results_file.write(json.dumps(result) + "\n")
+                results_file.write(json.dumps(result.summary()) + "\n")
                 results_file.flush()
-                note = f"  infra: {result['infra_error']}" if result["infra_error"] else (
-                    f"  unscorable: {result['unscorable']}" if result["unscorable"] else "")
-                counter = f"[{n + 1}/{episodes}]"
-                print(f"{counter:>{2 * len(str(episodes)) + 3}} {result['task_id']:<24} reward {result['reward']:.2f}  "
-                      f"steps {result['steps']:>2}  {result['seconds']:5.1f}s{note}", flush=True)
+                progress.console.print(_line(n + 1, total, result))
+                progress.advance(bar)
     except KeyboardInterrupt:
-        print("interrupted; what ran is recorded.", file=sys.stderr)
-    except (UnscorableTask, TaskNotFound) as exc:
-        print(f"arena-gym run: {exc}", file=sys.stderr)
+        errors.print("interrupted; what ran is recorded.")
+    except (UnscorableTask, TaskNotFound, ValueError) as exc:
+        errors.print(f"arena-gym run: {exc}", markup=False)
         return 2
     finally:
         env.close()
     if results:
-        print()
-        print(summary(results))
-        print(f"\ntrajectories: {run_dir}  (arena-gym view {run_dir})")
+        console.print()
+        console.print(summary_table(results))
+        console.print(f"\ntrajectories: {run_dir}  (arena-gym view {run_dir})")
     return 0
-
-
-def _episode(env: gym.Env, agent: Any, seed: int, options: dict[str, Any] | None) -> dict[str, Any]:
-    start = time.monotonic()
-    obs, info = env.reset(seed=seed, options=options)
-    task = env.unwrapped.task
-    infra = info.get("infra_error")
-    reward, steps = 0.0, 0
-    if task is not None and not infra:
-        agent.reset(task)
-        while True:
-            obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
-            steps += 1
-            if terminated or truncated:
-                infra = info.get("infra_error")
-                break
-    return {
-        "task_id": info.get("task_id"), "domain": info.get("domain"), "reward": float(reward), "steps": steps,
-        "reward_valid": info.get("reward_valid", True) and not infra, "infra_error": infra,
-        "unscorable": info.get("unscorable"), "seconds": round(time.monotonic() - start, 2),
-    }

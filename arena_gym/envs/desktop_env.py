@@ -136,6 +136,11 @@ class DesktopEnv(gym.Env):
         obs = self._observe(result, error="" if result.ok else (result.error or "action failed"))
         return self._after(obs, kind, t0, settle_ms=result.settle_ms, action_error=None if result.ok else result.error)
 
+    @property
+    def screen_size(self) -> tuple[int, int]:
+        """The desktop's size in pixels (code actions are written in these; observations may be smaller)."""
+        return self._screen
+
     def render(self) -> np.ndarray | None:
         if self.render_mode == "rgb_array":
             return self._frame if self._frame is not None else np.zeros((*self._screen[::-1], 3), np.uint8)
@@ -149,8 +154,9 @@ class DesktopEnv(gym.Env):
     def _translate(self, action: Any) -> tuple[str, str | None]:
         """(action type, pyautogui code) from either face; raises InvalidAction."""
         if self.config.action_face == "pyautogui":
-            if isinstance(action, str) and action.strip() in ("WAIT", "DONE", "FAIL"):
-                return action.strip(), None
+            bare = A.bare_type(action)
+            if bare:
+                return bare, None
             return "CODE", A.check_code(action, self.config.code_policy)
         parsed = A.parse_action(action)
         obs = self.config.observation

@@ -31,9 +31,15 @@ class ComputerActionSpace(gym.Space):
 
     Samples are JSON-able dicts (``{"action_type": "CLICK", "x": 12.0, "y": 300.5, ...}``)."""
 
-    def __init__(self, width: int, height: int, seed: int | None = None) -> None:
+    def __init__(self, width: int, height: int, types: list[str] | None = None, seed: int | None = None) -> None:
+        from .. import actions
+
         super().__init__(shape=None, dtype=None, seed=seed)
         self.width, self.height = width, height
+        self.types = list(types or actions.ACTION_TYPES)
+        unknown = sorted(set(self.types) - set(actions.ACTION_TYPES))
+        if unknown:
+            raise ValueError(f"unknown action types {unknown}; the vocabulary has {actions.ACTION_TYPES}")
 
     @property
     def is_np_flattenable(self) -> bool:
@@ -43,16 +49,15 @@ class ComputerActionSpace(gym.Space):
         from .. import actions
 
         try:
-            actions.parse_action(x)
+            return actions.parse_action(x).action_type in self.types
         except actions.InvalidAction:
             return False
-        return True
 
     def sample(self, mask: Any = None, probability: Any = None) -> dict[str, Any]:
         from .. import actions
 
         rng = self.np_random
-        kind = actions.ACTION_TYPES[int(rng.integers(len(actions.ACTION_TYPES)))]
+        kind = self.types[int(rng.integers(len(self.types)))]
         keys = sorted(k for k in actions.KEYBOARD_KEYS if k.isalnum() or len(k) > 1)
         values = {
             "x": round(float(rng.uniform(0, self.width - 1)), 1),
@@ -72,4 +77,5 @@ class ComputerActionSpace(gym.Space):
         return f"ComputerActionSpace({self.width}x{self.height})"
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, ComputerActionSpace) and (other.width, other.height) == (self.width, self.height)
+        return isinstance(other, ComputerActionSpace) and (other.width, other.height, other.types) == (
+            self.width, self.height, self.types)
