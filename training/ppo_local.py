@@ -20,9 +20,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from arena_gym.loop import run_episode
-
 import arena_gym  # noqa: F401 - registers the ids
+from arena_gym.loop import run_episode
 from arena_gym.wrappers import sb3_env
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import sys
 import time
 from collections import defaultdict
 from pathlib import Path

@@ -115,7 +115,7 @@ def episode_gif(episode: Episode, width: int = 640, frame_ms: int = 900) -> Path
     did not change."""
     frames = []
     cards = episode.cards()
-    for i, card in enumerate(cards):
+    for card in cards:
         picture = card.picture()
         if picture is None:
             continue
