@@ -265,7 +265,7 @@ def parse_action(action: Any) -> Any:
 
 def to_code(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> str | None:
     """The pyautogui code for a parsed action (None for the types that send nothing: WAIT, DONE, FAIL)."""
-    return action.code(scale)  # type: ignore[no-any-return]
+    return action.code(scale)
 
 
 def with_import(code: str) -> str:

@@ -105,7 +105,7 @@ def load_agent(spec: str, seed: int = 0) -> Agent:
     if hasattr(target, "act"):
         if not hasattr(target, "reset"):
             target.reset = lambda task: None
-        return target  # type: ignore[no-any-return]
+        return target
     if callable(target):
         return FunctionAgent(target)
     raise ValueError(f"{spec} gave {type(target).__name__}, which has no act(obs, info)")

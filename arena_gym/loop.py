@@ -44,7 +44,7 @@ class FunctionAgent:
 
 def as_agent(policy: Any) -> Agent:
     if hasattr(policy, "act") and hasattr(policy, "reset"):
-        return policy  # type: ignore[no-any-return]
+        return policy
     if callable(policy):
         return FunctionAgent(policy)
     raise TypeError(f"an agent has reset(task) and act(obs, info), or is a function act(obs, info); "

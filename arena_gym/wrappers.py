@@ -8,7 +8,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, SupportsFloat
 
 import gymnasium as gym
 import numpy as np
@@ -76,7 +76,7 @@ class FlatObservation(gym.ObservationWrapper):
         self._steps = 0
         return super().reset(**kwargs)
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         self._steps += 1
         return super().step(action)
 
@@ -154,7 +154,7 @@ class RecordEpisodes(gym.Wrapper):
         self._write({"event": "reset", "task_id": task, "instruction": instruction, "info": info}, obs)
         return obs, info
 
-    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
         obs, reward, terminated, truncated, info = self.env.step(action)
         self._step += 1
         record = {"event": "step", "step": self._step, "action": action, "reward": reward,

@@ -252,8 +252,8 @@ def cmd_doctor(args: argparse.Namespace) -> int:
             line(probe.ok, f"{name} {url}", str(probe), fix)
     if args.container or args.pid or args.netns:
         bridge = make_bridge(BridgeConfig(_target(args), port=args.port, host_port=args.host_port), "relay")
-        for hop, probe, hint in Supervisor(bridge).diagnose():
-            line(probe is not None and probe.ok, hop, str(probe), hint)
+        for hop, seen, hint in Supervisor(bridge).diagnose():
+            line(seen is not None and seen.ok, hop, str(seen), hint)
     if failures:
         print(f"\n{failures} hop(s) failing.")
     else:

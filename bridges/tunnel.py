@@ -40,6 +40,11 @@ class Forward:
     remote_port: int | None = None
     local_host: str = "127.0.0.1"
 
+    @property
+    def target_port(self) -> int:
+        """The port on the remote side: the local one when none is given (``{"local_port": 5000}``)."""
+        return self.remote_port if self.remote_port is not None else self.local_port
+
     @classmethod
     def parse(cls, spec: Any) -> Forward:
         """``5000``, ``"5000"``, ``"5000:localhost:5000"``, ``"127.0.0.1:5000:localhost:5000"`` or a dict."""
@@ -313,7 +318,7 @@ class SSHTunnel:
         transport = self._transport
         try:
             assert transport is not None
-            chan = transport.open_channel("direct-tcpip", (fwd.remote_host, fwd.remote_port), peer,
+            chan = transport.open_channel("direct-tcpip", (fwd.remote_host, fwd.target_port), peer,
                                           timeout=self.config.connect_timeout_s)
         except (*CHANNEL_GONE, AssertionError) as exc:
             self._note(f"forward {fwd.local_port} -> {fwd.remote_host}:{fwd.remote_port} failed: {exc}")

@@ -107,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def build() -> gym.Env:
-        return make_env(args.tasks, size, grid, args.max_steps)  # type: ignore[arg-type]
+        return make_env(args.tasks, size, grid, args.max_steps)
 
     vec_cls = SubprocVecEnv if args.envs > 1 else None
     venv = make_vec_env(build, n_envs=args.envs, seed=args.seed, vec_env_cls=vec_cls)

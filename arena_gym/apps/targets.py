@@ -9,6 +9,7 @@ appends each clicked colour to ``clicks.txt`` in the state folder.
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import random
 from pathlib import Path
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> int:
     for colour, (c, r) in zip(COLOURS, rng.sample(cells, len(COLOURS))):
         x, y = 10 + c * (SIZE + 20), 10 + r * (SIZE + 20)
         item = canvas.create_rectangle(x, y, x + SIZE, y + SIZE, fill=COLOURS[colour], outline="")
-        canvas.tag_bind(item, "<Button-1>", lambda _e, name=colour: record(name))
+        canvas.tag_bind(item, "<Button-1>", functools.partial(lambda name, _event: record(name), colour))
         places[colour] = (x + SIZE // 2, y + SIZE // 2)
 
     def record(name: str) -> None:

@@ -197,6 +197,8 @@ class LocalArena:
         return self
 
     def _environment(self, runtime: Path) -> dict[str, str]:
+        if self.home is None:
+            raise RuntimeError("the arena's home is made in start(); _environment() came before it")
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "WAYLAND_"))}
         env.update({
             MARKER: self.id, "DISPLAY": self.display or "", "HOME": str(self.home),

@@ -17,6 +17,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from ..envs.desktop_env import desktop
 from ..tasks.models import Task
 
 
@@ -78,12 +79,12 @@ def _solve(env: gym.Env, task: Task) -> str | None:
     if isinstance(result, list) or result is None or result.type != "vm_file" or expected is None \
             or isinstance(expected, list) or expected.type != "cloud_file":
         return "no oracle, and no gold file to place (needs a vm_file result and a cloud_file expected)"
-    backend = env.unwrapped.backend
+    backend = desktop(env).backend
     ctx = backend.eval_context(task)
     gold = ctx.fetcher.fetch(expected.options()["path"], expected.options().get("dest"), ctx.task_dir)
     # Close the apps first, so a postconfig that saves does not write the old document over the gold.
-    backend.client.close_all()
-    backend.client.upload(ctx.vm_path(result.options()["path"]), Path(gold).read_bytes())
+    ctx.client.close_all()
+    ctx.client.upload(ctx.vm_path(result.options()["path"]), Path(gold).read_bytes())
     return None
 
 
@@ -148,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
     env = gym.make(env_id, **kwargs)
     rows: list[Check] = []
     try:
-        catalog = env.unwrapped.catalog
+        catalog = desktop(env).catalog
         try:
             selected = [catalog.tasks[i] for i in catalog.ids() if i in catalog.tasks]
         except (ValueError, OSError) as exc:

@@ -22,6 +22,7 @@ from rich.table import Table
 from ..agents import load_agent
 from ..envs.catalog import UnscorableTask
 from ..envs.config import EnvConfig
+from ..envs.desktop_env import desktop
 from ..loop import EpisodeResult, run_episode
 from ..tasks.loader import TaskNotFound
 from ..validation import field_errors
@@ -153,7 +154,7 @@ def run(args: argparse.Namespace) -> int:
     results: list[EpisodeResult] = []
     env = RecordEpisodes(gym.make(env_id, **kwargs), run_dir, save_images=not args.no_images)
     try:
-        ids = env.unwrapped.catalog.ids()  # type: ignore[attr-defined]
+        ids = desktop(env).catalog.ids()
         total = args.episodes or len(ids)
         console.print(f"run {run_dir}: agent {args.agent}, {total} episodes over {len(ids)} tasks")
         progress = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),

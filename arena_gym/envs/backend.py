@@ -81,6 +81,9 @@ class Backend:
             server_url = self.arena.url
             self.platform = "linux"
         if self.client is None:
+            if server_url is None:
+                raise NotReachable("no server_url: pass server_url=... (or set ARENA_SERVER_URL), "
+                                   "or use gym.make('LocalDesktop-v0') for a local arena")
             token = self.arena.token if cfg.local and self.arena is not None else cfg.token
             self.client = ArenaClient(server_url, dialect=cfg.dialect, token=token, timeouts=cfg.timeouts)
         if evaluate_url and self.evaluator is None:

@@ -168,7 +168,7 @@ class DesktopEnv(gym.Env):
                action_error: str | None = None, settle_ms: float = 0.0) -> tuple[dict, float, bool, bool, dict]:
         terminated = kind in A.TERMINAL
         truncated = not terminated and self._steps >= self.config.max_steps
-        reward, extra = 0.0, {}
+        reward, extra = 0.0, dict[str, Any]()
         if terminated or truncated:
             reward, extra = self._score(kind if terminated else None)
             self._done = True
@@ -290,3 +290,11 @@ class DesktopEnv(gym.Env):
         }
         info.update(extra)
         return info
+
+
+def desktop(env: gym.Env) -> DesktopEnv:
+    """The ``DesktopEnv`` under any wrappers (its catalog, backend and task), or a TypeError saying what it is."""
+    inner = env.unwrapped
+    if not isinstance(inner, DesktopEnv):
+        raise TypeError(f"{type(inner).__name__} is not an arena-gym DesktopEnv")
+    return inner

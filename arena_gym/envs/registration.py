@@ -36,7 +36,7 @@ def make_local(**kwargs: Any) -> DesktopEnv:
     return DesktopEnv(**values)
 
 
-def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str] | None = None,
+def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str | None] | None = None,
             pool: str | None = None, mode: str = "async", **kwargs: Any) -> gym.vector.VectorEnv:
     """``num_envs`` sub-envs, sub-env i on ``server_urls[i]`` (and ``evaluate_urls[i]``), or on the VMs of a
     pool file (configs/*.yaml, each VM optionally with its own SSH tunnel). ``mode``: "async" (a process per

@@ -15,7 +15,7 @@ def match_value_to_rule(value: Any, rule: dict[str, Any]) -> bool:
     """``{"method": m, "ref": r}``: eq/ne/le/lt/ge/gt, ``re[.FLAG...]``, ``approx:<thr>``,
     ``range.XY`` (e.g. ``range.te``: ref0 < v <= ref1), ``spreadsheet_range``, ``str_list_eq``/``str_set_eq``."""
     method = rule["method"]
-    ref = rule.get("ref")
+    ref: Any = rule.get("ref")
     if method.startswith("re"):
         flags = functools.reduce(operator.or_, (getattr(re, f) for f in method.split(".")[1:]), re.RegexFlag(0))
         return isinstance(value, str) and re.search(ref, value, flags) is not None

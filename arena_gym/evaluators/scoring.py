@@ -79,6 +79,10 @@ def _stop_for(exc: BaseException, where: str, details: list[dict[str, Any]]) -> 
     return None
 
 
+def _getter_name(spec: Any) -> str:
+    return str(getattr(spec, "type", "?"))
+
+
 def _unscorable(where: str, exc: BaseException | str, details: list[dict[str, Any]]) -> _Stop:
     text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
     return _Stop(EvalOutcome(0.0, details, unscorable=f"{where}: {text}", reason="cannot be scored here"))
@@ -222,12 +226,12 @@ def _combined(ctx: EvalContext, task: Task, details: list[dict[str, Any]]) -> Ev
                 return EvalOutcome(0.0, details, reason=f"{name}: result file not found")
             if not scores:
                 # WAA then calls the metric on an unbound result and raises: no score.
-                raise _unscorable(f"result getter {results[i].type if results[i] else '?'}", exc, details) from exc
+                raise _unscorable(f"result getter {_getter_name(results[i])}", exc, details) from exc
             # WAA would reuse the previous metric's result here; we count this alternative as 0.
             scores.append(0.0)
             continue
         except Exception as exc:  # WAA lets any other getter failure raise out of evaluate
-            raise _unscorable(f"result getter {results[i].type if results[i] else '?'}", exc, details) from exc
+            raise _unscorable(f"result getter {_getter_name(results[i])}", exc, details) from exc
         expected_spec = expecteds[i]
         try:
             expected = _get(ctx, expected_spec, "expected", details)

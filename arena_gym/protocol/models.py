@@ -81,7 +81,7 @@ class Capabilities(BaseModel):
     server: str = "stock"
     version: str = ""
     extensions: list[str] = Field(default_factory=list)
-    screenshot_formats: list[ImageFormat] = Field(default_factory=lambda: ["png"])
+    screenshot_formats: list[ImageFormat] = Field(default_factory=lambda: list[ImageFormat](["png"]))
 
     @property
     def step(self) -> bool:

@@ -72,7 +72,7 @@ def accessibility_tree() -> str:
     """The desktop's tree as XML; ``<desktop-frame/>`` alone when AT-SPI is not available."""
     root = ET.Element("desktop-frame")
     try:
-        import pyatspi  # type: ignore[import-not-found]
+        import pyatspi
     except ImportError:
         return ET.tostring(root, encoding="unicode")
     try:

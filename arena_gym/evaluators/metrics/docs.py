@@ -194,7 +194,7 @@ def _highlighted_runs(path: str) -> set[str] | None:
         if mark is not None and mark.get(f"{w}val") != "none":
             text = run.find(f".//{w}t")
             if text is not None:
-                found.add(text.text)
+                found.add(text.text or "")  # an empty run reads as "", as python-docx reads it
     return found
 
 
