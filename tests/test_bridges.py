@@ -6,8 +6,6 @@ import http.client
 import os
 import signal
 import socket
-import statistics
-import time
 
 import pytest
 
@@ -17,6 +15,7 @@ from bridges.netns import TargetError
 from .support.container import FakeContainer
 from .support.http_target import expected_bytes
 from .support.polling import wait_for
+from .support.sockets import connections
 from .support.system import ensure_programs
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces and setns need root")
@@ -74,10 +73,7 @@ def test_supervisor_heals_a_container_restart(container, impl):
         old = (container.pid, Target(netns=container.name).identity())
         container.restart()  # new PID, new namespace (same name)
         assert (container.pid, Target(netns=container.name).identity()) != old
-        start = time.monotonic()
         wait_for(lambda: bridge.health().ok, timeout=HEAL_BOUND_S, interval=0.05, what="healed after restart")
-        healed = time.monotonic() - start
-        assert healed < HEAL_BOUND_S
         assert get(bridge.config.host_port, "/probe").startswith(b"{")
     finally:
         supervisor.stop()
@@ -147,18 +143,19 @@ def test_pid_target_enters_the_process_namespace(container):
 
 
 @pytest.mark.parametrize("impl", IMPLS)
-def test_keep_alive_requests_stay_far_below_the_nagle_stall(container, impl):
-    """A guard, not a benchmark: a missing TCP_NODELAY costs ~40 ms per keep-alive request."""
+def test_the_relay_sets_nodelay_on_both_of_its_connections(container, impl):
+    """Without TCP_NODELAY each small keep-alive request stalls ~40 ms (bench/bench_bridges.py measures it):
+    both the relay's end of the client's connection and its connection into the container have it."""
     with make_bridge(config_for(container), impl) as bridge:
-        conn = http.client.HTTPConnection("127.0.0.1", bridge.config.host_port, timeout=10)
-        get(bridge.config.host_port, "/probe", conn)
-        samples = []
-        for _ in range(21):
-            t0 = time.perf_counter()
-            get(bridge.config.host_port, "/probe", conn)
-            samples.append((time.perf_counter() - t0) * 1000)
+        port = bridge.config.host_port
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+        get(port, "/probe", conn)
+        mine = conn.sock.getsockname()[1]
+        (client_side,) = [c for c in connections(port) if c.local_port == port and c.remote_port == mine]
+        # The relay's connection into the container comes from its helper inside the container's netns.
+        upstream = [c for c in connections(container.port) if c.remote_port == container.port]
+        assert client_side.nodelay() and upstream and all(c.nodelay() for c in upstream)
         conn.close()
-        assert statistics.median(samples) < 20, sorted(samples)
 
 
 def test_health_is_an_http_request(container):
