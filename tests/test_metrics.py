@@ -282,11 +282,16 @@ class TestImages:
         assert m("compare_images")(str(a), str(c)) < 0.2
         assert m("compare_images")(None, str(c)) == 0.0
 
-    def test_ssim_of_noise_against_reference_formula(self):
+    def test_ssim_matches_skimage_the_reference_waa_calls(self):
+        from skimage.metrics import structural_similarity
+
         rng = np.random.default_rng(0)
-        x = rng.integers(0, 256, (20, 20)).astype(np.uint8)
-        assert ssim(x, x) == pytest.approx(1.0)
-        assert ssim(x, 255 - x) < 0
+        x = rng.integers(0, 256, (40, 50)).astype(np.uint8)
+        noisy = np.clip(x.astype(int) + rng.integers(-40, 41, x.shape), 0, 255).astype(np.uint8)
+        shapes = np.zeros((60, 80), np.uint8)
+        shapes[10:40, 20:60] = 200
+        for a, b in [(x, x), (x, 255 - x), (x, noisy), (shapes, np.roll(shapes, 3, axis=1))]:
+            assert ssim(a, b) == pytest.approx(structural_similarity(a, b, data_range=255), abs=1e-9)
 
 
 class TestWaaQuirks:

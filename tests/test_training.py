@@ -68,6 +68,6 @@ def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, caps
     assert rc == 0
     result = json.loads((out / "result.json").read_text())
     assert result["timesteps"] >= 64 and result["episodes"] == 2 and result["train_infra_episodes"] == 0
-    assert 0.0 <= result["mean_score"] <= 1.0
+    assert result["mean_score"] in (0.0, 0.5, 1.0)  # two valid episodes of a task that scores 0 or 1
     assert (out / "model.zip").is_file()
     assert json.loads(capsys.readouterr().out) == result
