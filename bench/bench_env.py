@@ -37,7 +37,7 @@ def main() -> None:
 
     env = gym.make("LocalDesktop-v0", **common)
     env.reset(seed=0)
-    client = env.unwrapped.backend.client
+    client = env.unwrapped.coordinator.client
     code = "import pyautogui; pyautogui.moveTo(400, 300)"
     raw = measure(f"raw client.step ({args.format}, no settle)", lambda: client.step(code, SettleSpec(timeout_s=0), args.format), args.n)
     stepped = measure("env.step (same action)", lambda: env.step(ACTION), args.n)

@@ -97,7 +97,7 @@ def test_env_opens_its_own_tunnel(tmp_path, desktop_programs):
                 assert "infra_error" not in info and obs["screenshot"].shape == (200, 320, 3)
                 _, _, _, truncated, info = env.step({"action_type": "WAIT"})
                 assert not truncated and info["reward_valid"]
-                assert env.unwrapped.backend.tunnel.connected
+                assert env.unwrapped.coordinator.tunnel.connected
             finally:
                 env.close()
     finally:

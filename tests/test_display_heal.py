@@ -58,7 +58,7 @@ def test_the_envs_next_reset_works_after_the_display_died(desktop_programs):
     try:
         _, info = env.reset(seed=0)
         assert "infra_error" not in info
-        _kill(env.unwrapped.backend.arena.pids()["display"])
+        _kill(env.unwrapped.coordinator.arena.pids()["display"])
         # A reset or two may truncate while the arena heals; then resets work again.
         infos = []
         for _ in range(5):

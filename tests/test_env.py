@@ -139,7 +139,7 @@ def test_killed_server_truncates_then_reset_recovers(local_env):
     env = local_env(tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
     obs, info = env.reset()
     good = obs["screenshot"].copy()
-    arena = env.unwrapped.backend.arena
+    arena = env.unwrapped.coordinator.arena
     arena.kill_server()
     obs, reward, terminated, truncated, info = env.step({"action_type": "CLICK", "x": 5, "y": 5})
     assert truncated and not terminated and reward == 0.0
@@ -150,6 +150,43 @@ def test_killed_server_truncates_then_reset_recovers(local_env):
     assert "infra_error" not in info
     _, _, _, truncated, info = env.step({"action_type": "WAIT"})
     assert not truncated and info["reward_valid"]
+
+
+def test_the_env_heals_its_own_arena_after_its_server_dies(local_env):
+    """No hand restart: the failed reset marks the connection unhealthy, the next one reconnects, and
+    reconnecting heals the arena the env started (its server is started again)."""
+    env = local_env(tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
+    env.reset()
+    coordinator = env.unwrapped.coordinator
+    dead_client = coordinator.client
+    coordinator.arena.kill_server()
+    _, _, _, truncated, info = env.step({"action_type": "CLICK", "x": 5, "y": 5})
+    assert truncated and "Unreachable" in info["infra_error"] and coordinator.failures == 1
+    _, info = env.reset()  # the probe finds the server gone: this episode is lost...
+    assert info["reward_valid"] is False and coordinator.unhealthy
+    _, info = env.reset()  # ...and the next reset reconnects, restarting the server
+    assert "infra_error" not in info and coordinator.failures == 0 and coordinator.client is not dead_client
+    _, _, _, truncated, info = env.step({"action_type": "WAIT"})
+    assert not truncated and info["reward_valid"]
+
+
+def test_consecutive_failures_past_the_limit_reconnect_before_the_next_episode():
+    from arena_gym.envs.config import EnvConfig
+    from arena_gym.envs.coordinator import Coordinator
+
+    coordinator = Coordinator(EnvConfig(server_url="http://127.0.0.1:9", max_consecutive_failures=3))
+    for _ in range(2):
+        coordinator.note_failure()
+    assert not coordinator.unhealthy
+    coordinator.note_success()
+    for _ in range(2):
+        coordinator.note_failure()
+    assert not coordinator.unhealthy  # a success in between starts the count again
+    coordinator.note_failure()
+    assert coordinator.unhealthy
+    other = Coordinator(EnvConfig(server_url="http://127.0.0.1:9"))
+    other.note_failure(episode_lost=True)
+    assert other.unhealthy  # a lost reset reconnects at once
 
 
 def test_vector_env_over_three_arenas_returns_three_screens(desktop_programs):
@@ -358,7 +395,7 @@ def test_make_vec_needs_one_vm_per_sub_env_and_their_evaluate_servers():
 
 def test_a_wrong_token_is_said_at_the_first_reset_and_is_one_slots_failure_in_a_vector_env(desktop_programs, tmp_path):
     from arena_gym.arena import LocalArena
-    from arena_gym.envs.backend import WrongToken
+    from arena_gym.envs.coordinator import WrongToken
 
     tasks = _noop_task_folder(tmp_path)
     with LocalArena(apps=[], token="right-token") as arena:

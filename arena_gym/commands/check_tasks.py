@@ -79,8 +79,8 @@ def _solve(env: gym.Env, task: Task) -> str | None:
     if isinstance(result, list) or result is None or result.type != "vm_file" or expected is None \
             or isinstance(expected, list) or expected.type != "cloud_file":
         return "no oracle, and no gold file to place (needs a vm_file result and a cloud_file expected)"
-    backend = desktop(env).backend
-    ctx = backend.eval_context(task)
+    coordinator = desktop(env).coordinator
+    ctx = coordinator.eval_context(task)
     gold = ctx.fetcher.fetch(expected.options()["path"], expected.options().get("dest"), ctx.task_dir)
     # Close the apps first, so a postconfig that saves does not write the old document over the gold.
     ctx.client.close_all()

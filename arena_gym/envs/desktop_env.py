@@ -20,9 +20,9 @@ from .. import actions as A
 from ..protocol import ActionFailed, ArenaError, Frame, SettleSpec, StepResult
 from ..tasks.models import Task
 from ..tasks.setup import SetupError
-from .backend import Backend, DesktopNotReady, NotReachable
 from .catalog import TaskCatalog
 from .config import EnvConfig
+from .coordinator import Coordinator, DesktopNotReady, NotReachable
 from .spaces import AnyText, ComputerActionSpace
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ class DesktopEnv(gym.Env):
         # The pyautogui face takes any code string; the structured face its vocabulary's real actions.
         self.action_space = (AnyText(obs.max_text) if self.config.action_face == "pyautogui"
                              else ComputerActionSpace(obs.width, obs.height))
-        self.backend = Backend(self.config)
+        self.coordinator = Coordinator(self.config)
         self.catalog = TaskCatalog(self.config.tasks, self.config.local)
         self.task: Task | None = None
         self._frame: np.ndarray | None = None  # last good screenshot at screen size
@@ -61,8 +61,6 @@ class DesktopEnv(gym.Env):
         self._screen: tuple[int, int] = (obs.width, obs.height)
         self._steps = 0
         self._broken: str | None = None
-        self._failures = 0
-        self._unhealthy = False
         self._done = True
 
     # ---- gym API
@@ -72,25 +70,16 @@ class DesktopEnv(gym.Env):
         t0 = time.perf_counter()
         self._steps, self._broken, self._done = 0, None, False
         try:
-            if self._unhealthy or self.backend.client is None:
-                if self._unhealthy:
-                    self.backend.reconnect()
-                else:
-                    self.backend.connect()
-                self._unhealthy = False
-            else:
-                # A health check with the probe's short deadline: a stalled VM is found in seconds here,
-                # not by a setup call's long timeout.
-                self.backend.client.probe()
-            platform = self.backend.platform
+            self.coordinator.ready_for_episode()
+            platform = self.coordinator.platform
             task_id = options.get("task_id") or self.catalog.choose(self.np_random, platform, seed)
-            fetch = self.backend.evaluator.task if self.backend.evaluator else None
+            fetch = self.coordinator.evaluator.task if self.coordinator.evaluator else None
             self.task = self.catalog.get(task_id, fetch)
             self.catalog.check(self.task, platform)
-            self.backend.setup(self.task)
+            self.coordinator.setup(self.task)
             settle = self._reset_settle()
-            self.backend.wait_for_expected_window(self.task, settle.timeout_s)
-            result = self.backend.observe(settle)
+            self.coordinator.wait_for_expected_window(self.task, settle.timeout_s)
+            result = self.coordinator.observe(settle)
             if not result.stable and settle.timeout_s > 0:
                 raise DesktopNotReady(
                     f"the desktop was not ready {settle.timeout_s:g} s after setting up task {self.task.task_id} "
@@ -102,7 +91,7 @@ class DesktopEnv(gym.Env):
             return self._infra_reset(exc, t0)
         except INFRA_ERRORS as exc:
             return self._infra_reset(exc, t0)
-        self._failures = 0
+        self.coordinator.note_success()
         obs = self._observe(result, error="")
         info = self._info(timings={"reset_ms": (time.perf_counter() - t0) * 1000, "settle_ms": result.settle_ms})
         return obs, info
@@ -125,9 +114,9 @@ class DesktopEnv(gym.Env):
             return self._after(self._last_obs(), kind, t0)
         try:
             if kind == "WAIT":
-                result = self.backend.observe(self._wait_settle())
+                result = self.coordinator.observe(self._wait_settle())
             else:
-                result = self.backend.step(code)
+                result = self.coordinator.step(code)
         except ActionFailed as exc:
             obs = {**self._last_obs(), "last_action_error": exc.message}
             return self._after(obs, kind, t0, action_error=exc.message)
@@ -147,7 +136,7 @@ class DesktopEnv(gym.Env):
         return None
 
     def close(self) -> None:
-        self.backend.close()
+        self.coordinator.close()
         super().close()
 
     # ---- pieces
@@ -187,9 +176,9 @@ class DesktopEnv(gym.Env):
         assert self.task is not None
         t0 = time.perf_counter()
         try:
-            outcome = self.backend.score(self.task, last_action)
+            outcome = self.coordinator.score(self.task, last_action)
         except INFRA_ERRORS as exc:
-            self._note_failure()
+            self.coordinator.note_failure()
             return 0.0, {"infra_error": f"scoring: {exc}", "reward_valid": False,
                          "timings": {"eval_ms": (time.perf_counter() - t0) * 1000}}
         score = outcome.score
@@ -201,7 +190,7 @@ class DesktopEnv(gym.Env):
         }
         if outcome.infra_error:
             extra["infra_error"] = outcome.infra_error
-            self._note_failure()
+            self.coordinator.note_failure()
             return 0.0, extra
         if outcome.unscorable:
             extra["unscorable"] = outcome.unscorable
@@ -229,13 +218,13 @@ class DesktopEnv(gym.Env):
         }
         if obs.accessibility:
             try:
-                out["accessibility"] = self.backend.accessibility()[: obs.max_text]
+                out["accessibility"] = self.coordinator.accessibility()[: obs.max_text]
             except ArenaError as exc:
                 out["accessibility"] = ""
                 log.info("accessibility tree unavailable: %s", exc)
         if obs.cursor:
             try:
-                x, y = self.backend.cursor()
+                x, y = self.coordinator.cursor()
                 sx, sy = obs.width / self._screen[0], obs.height / self._screen[1]
                 out["cursor"] = np.array([round(x * sx), round(y * sy)], np.int32)
             except ArenaError:
@@ -259,15 +248,9 @@ class DesktopEnv(gym.Env):
             blank["cursor"] = np.zeros(2, np.int32)
         return blank
 
-    def _note_failure(self) -> None:
-        self._failures += 1
-        if self._failures >= self.config.max_consecutive_failures:
-            self._unhealthy = True
-
     def _infra_reset(self, exc: BaseException, t0: float) -> tuple[dict, dict]:
         log.warning("reset failed (infrastructure): %s", exc)
-        self._note_failure()
-        self._unhealthy = True  # a failed reset always reconnects next time
+        self.coordinator.note_failure(episode_lost=True)  # a failed reset always reconnects next time
         self._broken = f"{type(exc).__name__}: {exc}"
         obs = self._last_obs()
         return obs, self._info(infra_error=self._broken, reward_valid=False,
@@ -275,7 +258,7 @@ class DesktopEnv(gym.Env):
 
     def _infra_step(self, exc: BaseException, t0: float) -> tuple[dict, float, bool, bool, dict]:
         log.warning("step failed (infrastructure): %s", exc)
-        self._note_failure()
+        self.coordinator.note_failure()
         self._done = True
         info = self._info(infra_error=f"{type(exc).__name__}: {exc}", reward_valid=False,
                           timings={"step_ms": (time.perf_counter() - t0) * 1000})

@@ -33,6 +33,14 @@ class SetupError(RuntimeError):
         self.step_type = step_type
         self.infra = infra
 
+    @classmethod
+    def from_answer(cls, answer: dict[str, Any]) -> SetupError:
+        """The failure an evaluate server's ``/setup`` answer reports (its first failed step)."""
+        failed = [(i, r) for i, r in enumerate(answer.get("results", [])) if r.get("status") == "error"]
+        index, detail = failed[0] if failed else (0, answer)
+        return cls(index, str(detail.get("type", "?")), str(detail.get("error", detail)),
+                   infra=bool(answer.get("infra_error")))
+
 
 class UnsupportedStep(SetupError):
     pass

@@ -1,7 +1,9 @@
 """The coordinator between the env and the wire: connection, health, setup and scoring routes.
 
 It owns the VM client, the evaluate-server client (when there is one), the local arena (when the
-env started it) and an SSH tunnel (when asked). Errors it raises are the wire's typed errors; the env
+env started it) and an SSH tunnel (when asked), and the connection's health: it counts consecutive
+infrastructure failures and, past ``max_consecutive_failures`` (or after a failed reset), reconnects
+(healing a local arena) before the next episode. Errors it raises are the wire's typed errors; the env
 turns them into truncations.
 """
 
@@ -49,7 +51,7 @@ class WrongToken(NotReachable):
     """The server refused the env's token on the first reset; the message says how to give the right one."""
 
 
-class Backend:
+class Coordinator:
     def __init__(self, config: EnvConfig) -> None:
         self.config = config
         self.arena: Any = None
@@ -59,6 +61,36 @@ class Backend:
         self.platform: str | None = config.platform
         self.ever_connected = False
         self.cache_dir = config.resolved_cache_dir()
+        self.failures = 0  # consecutive infrastructure failures
+        self.unhealthy = False  # reconnect before the next episode
+
+    @property
+    def vm(self) -> ArenaClient:
+        """The VM's client; there is one from the first reset on."""
+        if self.client is None:
+            raise RuntimeError("not connected: reset() the env first")
+        return self.client
+
+    # ---- health
+    def ready_for_episode(self) -> None:
+        """Before a reset: connect the first time, reconnect when unhealthy, else a probe with the probe's
+        short deadline (a stalled VM is found in seconds here, not by a setup call's long timeout)."""
+        if self.client is None:
+            self.connect()
+        elif self.unhealthy:
+            self.reconnect()
+        else:
+            self.client.probe()
+        self.unhealthy = False
+
+    def note_failure(self, episode_lost: bool = False) -> None:
+        """An infrastructure failure; ``episode_lost`` (a failed reset) reconnects next time at once."""
+        self.failures += 1
+        if episode_lost or self.failures >= self.config.max_consecutive_failures:
+            self.unhealthy = True
+
+    def note_success(self) -> None:
+        self.failures = 0
 
     # ---- connection
     def connect(self) -> None:
@@ -155,27 +187,22 @@ class Backend:
         return Path(task.path).parent if task.path else None
 
     def setup(self, task: Task) -> None:
-        assert self.client is not None
         if self.config.close_windows_on_reset:
-            self.client.close_all()
+            self.vm.close_all()
         if self._use_evaluate_server(self.config.setup_via):
             assert self.evaluator is not None
             answer = self.evaluator.setup([s.model_dump() for s in task.config], task.task_id)
             if answer.get("status") != "ok":
-                failed = [r for r in answer.get("results", []) if r.get("status") == "error"]
-                detail = failed[0] if failed else answer
-                raise SetupError(0, str(detail.get("type", "?")), str(detail.get("error", detail)),
-                                 infra=bool(answer.get("infra_error")))
+                raise SetupError.from_answer(answer)
             return
         ctx = self.eval_context(task)
-        SetupExecutor(self.client, self.platform or "windows", ctx.fetcher, self._task_dir(task)).run(task.config)
+        SetupExecutor(self.vm, self.platform or "windows", ctx.fetcher, self._task_dir(task)).run(task.config)
 
     def wait_for_expected_window(self, task: Task, timeout_s: float) -> None:
         """On a server without the readiness extension (a stock VM, where only the stock protocol reaches
         the desktop): wait until the window the setup opened or activated is listed. Raises
         ``DesktopNotReady`` when it never is; returns at once where the server cannot list windows."""
-        assert self.client is not None
-        caps = self.client.capabilities
+        caps = self.vm.capabilities
         if (caps is not None and caps.readiness) or timeout_s <= 0:
             return
         title = expected_window(task)
@@ -185,7 +212,7 @@ class Backend:
         want = _fold(title)
         while True:
             try:
-                titles = self.client.window_titles()
+                titles = self.vm.window_titles()
             except ServerError:
                 log.debug("%s lists no windows: readiness rests on the screen settle alone", self.config.server_url)
                 return
@@ -197,8 +224,7 @@ class Backend:
             time.sleep(0.25)
 
     def eval_context(self, task: Task) -> EvalContext:
-        assert self.client is not None
-        return EvalContext(self.client, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task))
+        return EvalContext(self.vm, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task))
 
     def score(self, task: Task, last_action: str | None) -> EvalOutcome:
         if self._use_evaluate_server(self.config.score_via):
@@ -208,20 +234,16 @@ class Backend:
         return evaluate(task, self.eval_context(task), last_action)
 
     def step(self, code: str | None) -> StepResult:
-        assert self.client is not None
         obs = self.config.observation
-        return self.client.step(code, self.config.settle, obs.image_format, obs.jpeg_quality)
+        return self.vm.step(code, self.config.settle, obs.image_format, obs.jpeg_quality)
 
     def observe(self, settle: Any) -> StepResult:
-        assert self.client is not None
         obs = self.config.observation
-        return self.client.step(None, settle, obs.image_format, obs.jpeg_quality)
+        return self.vm.step(None, settle, obs.image_format, obs.jpeg_quality)
 
     def accessibility(self) -> str:
-        assert self.client is not None
-        return self.client.accessibility()
+        return self.vm.accessibility()
 
     def cursor(self) -> tuple[int, int]:
-        assert self.client is not None
-        pos = self.client.cursor_position()
+        pos = self.vm.cursor_position()
         return int(pos[0]), int(pos[1])
