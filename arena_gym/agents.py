@@ -1,6 +1,6 @@
 """Agents the ``arena-gym run`` job can drive, and how a user plugs in their own.
 
-An agent follows ``arena_gym.loop.Agent`` (``reset(task)``, ``act(obs, info)``) and says its
+An agent follows ``arena_gym.rollout.Agent`` (``reset(task)``, ``act(obs, info)``) and says its
 ``action_face`` ("structured" or "pyautogui"; structured when it says nothing). A plain function
 ``act(obs, info) -> action`` works too.
 """
@@ -16,7 +16,7 @@ from typing import Any
 
 from . import actions
 from .envs.spaces import ComputerActionSpace
-from .loop import Agent, FunctionAgent
+from .rollout import Agent, FunctionAgent
 from .tasks.models import Task
 
 

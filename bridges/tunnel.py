@@ -268,14 +268,14 @@ class SSHTunnel:
                     self._connect()
                     self.reconnects += 1
                     backoff = 1.0
+                    continue
                 except TunnelError as exc:
                     self._note(f"reconnect refused: {exc}")
-                    self._stop.wait(min(backoff, self.config.max_backoff_s))
-                    backoff = min(backoff * 2, self.config.max_backoff_s)
                 except (OSError, paramiko.SSHException, EOFError) as exc:
                     self._note(f"reconnect failed: {type(exc).__name__}: {exc}")
-                    self._stop.wait(min(backoff, self.config.max_backoff_s))
-                    backoff = min(backoff * 2, self.config.max_backoff_s)
+                # Capped exponential backoff between attempts, cut short by stop().
+                self._stop.wait(min(backoff, self.config.max_backoff_s))
+                backoff = min(backoff * 2, self.config.max_backoff_s)
                 continue
             if not self._watchdog(transport):
                 self.hung_detected += 1

@@ -114,6 +114,24 @@ def test_typing_and_clicking_change_a_real_app(http, arena, tmp_path):
     wait_for(lambda: not any("note.txt" in t for t in window_titles(arena)), timeout=15, what="window closed")
 
 
+def test_every_printable_character_is_typed_as_itself(http, arena):
+    """pyautogui is pinned and its X11 keymap table corrected (server/keyboard.py): on Xvfb's keymap '<'
+    once came out as '>' and '|' as another key. Every printable ASCII character goes through the
+    agent's own route and is read back from the saved file."""
+    import string
+
+    text = "".join(c for c in string.printable if not c.isspace() or c == " ")
+    note = arena.write("typed.txt", "")
+    arena.launch("mousepad", str(note))
+    wait_for(lambda: any("typed.txt" in t for t in window_titles(arena)), timeout=30, what="mousepad window")
+    assert http.post("/setup/activate_window", json={"window_name": "typed.txt"}).status_code == 200
+    code = f"import pyautogui\npyautogui.write({text!r})\npyautogui.hotkey('ctrl', 's')\n"
+    assert http.post("/execute_windows", json={"command": code}).json() == {"status": "success"}
+    wait_for(lambda: note.read_text() == text, timeout=15, what=f"saved text (want {text!r})")
+    http.post("/setup/close_window", json={"window_name": "typed.txt"})
+    wait_for(lambda: not any("typed.txt" in t for t in window_titles(arena)), timeout=15, what="window closed")
+
+
 def test_execute_windows_reports_errors_in_stock_shape(http):
     r = http.post("/execute_windows", json={"command": "raise ValueError('bad action')"})
     assert r.status_code == 500

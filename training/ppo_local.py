@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 
 import arena_gym  # noqa: F401 - registers the ids
-from arena_gym.loop import run_episode
+from arena_gym.rollout import run_episode
 from arena_gym.wrappers import sb3_env
 
 log = logging.getLogger(__name__)

@@ -8,7 +8,7 @@ and left out of the group statistics, so a flaky VM is never learned as a bad an
     from training.rollouts import collect_groups
     groups = collect_groups(env, policy, ["te-type-hello"], group_size=4)
 
-``policy`` is an agent (``arena_gym.loop.Agent``: ``reset(task)``, ``act(obs, info)``) or a function
+``policy`` is an agent (``arena_gym.rollout.Agent``: ``reset(task)``, ``act(obs, info)``) or a function
 ``policy(obs, info) -> action`` in the env's action face (a JSON-able dict for ``structured``, a code
 string for ``pyautogui``); a callable with ``reset(task)`` is reset once each episode's task is set up.
 """
@@ -25,8 +25,8 @@ from typing import Any
 
 import gymnasium as gym
 
-from arena_gym import loop
-from arena_gym.loop import EpisodeResult
+from arena_gym import rollout
+from arena_gym.rollout import EpisodeResult
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Group:
 
 
 def run_episode(env: gym.Env, policy: Any, task_id: str, seed: int | None = None) -> Episode:
-    result = loop.run_episode(env, policy, seed=seed, options={"task_id": task_id}, keep_actions=True)
+    result = rollout.run_episode(env, policy, seed=seed, options={"task_id": task_id}, keep_actions=True)
     return Episode(**{f.name: getattr(result, f.name) for f in fields(EpisodeResult)})
 
 

@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from ..polling import PollTimeout, poll_until
+from ..processes import terminate_tree
 from ..protocol.client import ArenaClient
 from .home import seed_home
 from .sandbox import ENV_VAR as SANDBOX_ENV
@@ -76,11 +78,11 @@ def _exit_note(proc: subprocess.Popen[bytes], log_path: Path) -> str:
     return f" (exit {proc.returncode}{': ' + tail if tail else ''})"
 
 
-def _wait_until(check, deadline: float, what: str, interval: float = 0.05) -> None:  # noqa: ANN001
-    while not check():
-        if time.monotonic() >= deadline:
-            raise ArenaStartError(f"{what} not ready in time")
-        time.sleep(interval)
+def _wait_until(check: Callable[[], object], deadline: float, what: str, interval: float = 0.05) -> None:
+    try:
+        poll_until(check, deadline - time.monotonic(), deadline=deadline, interval=interval, what=what)
+    except PollTimeout:
+        raise ArenaStartError(f"{what} not ready in time") from None
 
 
 def _marked_pids(marker: str) -> list[int]:
@@ -481,14 +483,8 @@ class LocalArena:
 
 
 def _teardown(arena_id: str, procs: list[subprocess.Popen[bytes]], workdir: Path | None) -> None:
-    for proc in reversed(procs):
-        if proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(proc.pid, signal.SIGTERM)
-    deadline = time.monotonic() + 5.0
-    for proc in procs:
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in reversed(procs):  # the server first, the display last
+        terminate_tree(proc, grace_s=5.0)
     # Whatever is left, including programs that detached into sessions of their own.
     for _ in range(3):
         left = _marked_pids(arena_id)

@@ -23,7 +23,7 @@ from ..agents import load_agent
 from ..envs.catalog import UnscorableTask
 from ..envs.config import EnvConfig
 from ..envs.desktop_env import desktop
-from ..loop import EpisodeResult, run_episode
+from ..rollout import EpisodeResult, run_episode
 from ..tasks.loader import TaskNotFound
 from ..validation import field_errors
 from ..wrappers import RecordEpisodes

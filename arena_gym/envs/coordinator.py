@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
 from ..evaluators import EvalContext, EvalOutcome, evaluate
+from ..polling import PollTimeout, poll_until
 from ..protocol import ArenaClient, ArenaError, AuthError, ServerError, StepResult, Unreachable
 from ..protocol.evaluate import EvaluateClient
 from ..tasks.models import Task
@@ -208,20 +208,20 @@ class Coordinator:
         title = expected_window(task)
         if title is None:
             return
-        deadline = time.monotonic() + timeout_s
         want = _fold(title)
-        while True:
-            try:
-                titles = self.vm.window_titles()
-            except ServerError:
-                log.debug("%s lists no windows: readiness rests on the screen settle alone", self.config.server_url)
-                return
-            if any(want in _fold(t) for t in titles):
-                return
-            if time.monotonic() >= deadline:
-                raise DesktopNotReady(f"the window {title!r} that task {task.task_id}'s setup opens was not listed "
-                                      f"within {timeout_s:g} s (windows: {titles[:5]})")
-            time.sleep(0.25)
+        seen: list[str] = []
+
+        def listed() -> bool:
+            seen[:] = self.vm.window_titles()
+            return any(want in _fold(t) for t in seen)
+
+        try:
+            poll_until(listed, timeout_s, interval=0.25, what=f"window {title!r}")
+        except ServerError:
+            log.debug("%s lists no windows: readiness rests on the screen settle alone", self.config.server_url)
+        except PollTimeout:
+            raise DesktopNotReady(f"the window {title!r} that task {task.task_id}'s setup opens was not listed "
+                                  f"within {timeout_s:g} s (windows: {seen[:5]})") from None
 
     def eval_context(self, task: Task) -> EvalContext:
         return EvalContext(self.vm, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task))

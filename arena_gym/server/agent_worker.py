@@ -32,6 +32,7 @@ import time
 from typing import Any
 
 from ..arena.sandbox import Sandbox
+from ..processes import terminate_tree
 from .capture import DisplayDown
 
 log = logging.getLogger(__name__)
@@ -182,12 +183,7 @@ class AgentWorker:
 
 
 def _kill(proc: subprocess.Popen[bytes]) -> None:
-    import signal
-
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    with contextlib.suppress(subprocess.TimeoutExpired):
-        proc.wait(5)
+    terminate_tree(proc, grace_s=0)  # the worker and whatever the agent's code started
 
 
 # ---- the worker's side
@@ -203,9 +199,9 @@ def _describe(exc: BaseException) -> str:
 def _display_ok() -> bool:
     """A round trip on pyautogui's own X connection (it is made once, at import, and dies with the display)."""
     try:
-        from pyautogui import _pyautogui_x11
+        from .keyboard import pyautogui_x11
 
-        _pyautogui_x11._display.get_input_focus()
+        pyautogui_x11()._display.get_input_focus()
     except Exception:  # ConnectionClosedError, OSError: the display went away under this process
         return False
     return True

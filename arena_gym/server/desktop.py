@@ -7,13 +7,11 @@ we build.
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import logging
 import os
 import shlex
 import shutil
-import signal
 import subprocess
 import threading
 import time
@@ -25,6 +23,8 @@ from Xlib import X
 from Xlib import display as xdisplay
 
 from ..arena.sandbox import Sandbox
+from ..polling import PollTimeout, poll_until
+from ..processes import terminate_tree
 
 log = logging.getLogger(__name__)
 
@@ -205,12 +205,11 @@ class Desktop:
         self, name: str, timeout: float, strict: bool = False, by_class: bool = False
     ) -> list[Window]:
         """Poll for a window (apps take seconds to map theirs) until ``timeout``; [] if none came."""
-        deadline = time.monotonic() + timeout
-        while True:
-            found = self.find_windows(name, strict, by_class)
-            if found or time.monotonic() >= deadline:
-                return found
-            time.sleep(0.1)
+        try:
+            return poll_until(lambda: self.find_windows(name, strict, by_class), timeout, interval=0.1,
+                              what=f"window {name!r}")
+        except PollTimeout:
+            return []
 
     def activate(self, name: str, strict: bool = False, by_class: bool = False, timeout: float = 0.0) -> Window:
         found = self.wait_for_window(name, timeout, strict, by_class)
@@ -218,11 +217,11 @@ class Desktop:
             raise DesktopError(f"Window {name} not found (empty results)", 404)
         run(["wmctrl", "-i", "-a", found[0].id])
         # The next step acts on whatever has the focus: answer once it is this window.
-        deadline = time.monotonic() + max(timeout, 5.0)
-        while self.active_window_id() != int(found[0].id, 16):
-            if time.monotonic() >= deadline:
-                raise DesktopError(f"Window {found[0].title!r} was found but did not take the focus", 500)
-            time.sleep(0.02)
+        try:
+            poll_until(lambda: self.active_window_id() == int(found[0].id, 16), max(timeout, 5.0), interval=0.02,
+                       what="the focus")
+        except PollTimeout:
+            raise DesktopError(f"Window {found[0].title!r} was found but did not take the focus", 500) from None
         return found[0]
 
     def active_window_id(self) -> int | None:
@@ -268,18 +267,12 @@ class Desktop:
         return len(targets)
 
     def _end(self, pids: set[int]) -> None:
-        for sig, wait_s in ((signal.SIGTERM, 2.0), (signal.SIGKILL, 2.0)):
-            pids = {p for p in pids if _running(p)}
-            if not pids:
-                return
-            log.info("ending programs that did not close: %s (%s)", sorted(pids), sig.name)
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError, PermissionError):
-                    os.kill(pid, sig)
-            deadline = time.monotonic() + wait_s
-            while any(_running(p) for p in pids) and time.monotonic() < deadline:
-                self._reap()
-                time.sleep(0.05)
+        pids = {p for p in pids if _running(p)}
+        if pids:
+            log.info("ending programs that did not close: %s", sorted(pids))
+        for pid in pids:
+            terminate_tree(pid, grace_s=2.0)
+        self._reap()
 
     def active_window(self) -> tuple[str, list[int]]:
         """Title and [x0, y0, x1, y1] of the focused window; ('', []) when none."""

@@ -10,16 +10,33 @@ from __future__ import annotations
 
 import logging
 import string
+from typing import Any
 
 log = logging.getLogger(__name__)
+
+
+PINNED = "0.9.54"
+
+
+def pyautogui_x11() -> Any:
+    """pyautogui's X11 module, checked to have what this package uses (its keymap table and its display
+    connection): these are internals, so the version is pinned and a change is said plainly."""
+    import pyautogui
+    from pyautogui import _pyautogui_x11 as x11
+
+    missing = [name for name in ("keyboardMapping", "_display") if not hasattr(x11, name)]
+    if missing:
+        raise RuntimeError(f"pyautogui {pyautogui.__version__} has no _pyautogui_x11.{', '.join(missing)}; "
+                           f"arena-gym's server needs pyautogui=={PINNED} (pip install 'pyautogui=={PINNED}')")
+    return x11
 
 
 def fix_pyautogui_keymap() -> int:
     """Re-map characters whose keycode disagrees with pyautogui's Shift rule; returns how many changed."""
     import pyautogui
-    from pyautogui import _pyautogui_x11 as x11
     from Xlib import XK
 
+    x11 = pyautogui_x11()
     display = x11._display
     first = display.display.info.min_keycode
     count = display.display.info.max_keycode - first + 1

@@ -16,7 +16,7 @@ from typing import Any, Protocol, runtime_checkable
 
 import gymnasium as gym
 
-from .tasks.models import Task
+from ..tasks.models import Task
 
 
 @runtime_checkable
