@@ -4,7 +4,6 @@ desktop through an SSH tunnel it opens itself (``gym.make(..., tunnel=...)``).""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 
@@ -19,7 +18,7 @@ from .support.polling import wait_for
 from .support.sshd import SSHServer
 from .test_bridges import free_port
 
-root_only = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces and sshd need root")
+root_only = pytest.mark.root
 
 
 def test_bridges_imports_nothing_of_arena_gym():

@@ -18,7 +18,7 @@ from .support.polling import wait_for
 from .support.sockets import connections
 from .support.system import ensure_programs
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="network namespaces and setns need root")
+pytestmark = pytest.mark.root
 IMPLS = ["relay", "socat"]
 HEAL_BOUND_S = 10.0  # stated bound: a restarted container is bridged again within this
 

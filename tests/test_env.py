@@ -21,11 +21,14 @@ SMALL = {"observation": {"width": 320, "height": 200}}
 
 
 @pytest.fixture
-def local_env(desktop_programs):
+def local_env(arena):
+    """Envs on the session's arena (as on an arena started with ``arena-gym up``); ``own_arena=True`` for
+    a test that kills or heals the arena, which then starts one of its own."""
     envs = []
 
-    def make(**kwargs):
-        env = gym.make("LocalDesktop-v0", **{**FAST, **SMALL, **kwargs})
+    def make(own_arena: bool = False, **kwargs):
+        shared = {} if own_arena else {"server_url": arena.url, "token": arena.token}
+        env = gym.make("LocalDesktop-v0", **{**FAST, **SMALL, **shared, **kwargs})
         envs.append(env)
         return env
 
@@ -136,7 +139,7 @@ def test_random_agent_runs_50_steps(local_env):
 
 
 def test_killed_server_truncates_then_reset_recovers(local_env):
-    env = local_env(tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
+    env = local_env(own_arena=True, tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
     obs, info = env.reset()
     good = obs["screenshot"].copy()
     arena = env.unwrapped.coordinator.arena
@@ -155,7 +158,7 @@ def test_killed_server_truncates_then_reset_recovers(local_env):
 def test_the_env_heals_its_own_arena_after_its_server_dies(local_env):
     """No hand restart: the failed reset marks the connection unhealthy, the next one reconnects, and
     reconnecting heals the arena the env started (its server is started again)."""
-    env = local_env(tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
+    env = local_env(own_arena=True, tasks={"ids": ["click-blue"]}, timeouts={"connect": 1, "step": 5, "probe": 2})
     env.reset()
     coordinator = env.unwrapped.coordinator
     dead_client = coordinator.client

@@ -16,7 +16,7 @@ from .support.sockets import connections
 from .support.sshd import SSHServer, keygen
 from .support.system import ensure_programs
 
-pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="a throwaway sshd on loopback needs root")
+pytestmark = pytest.mark.root
 
 
 @pytest.fixture(scope="module", autouse=True)
