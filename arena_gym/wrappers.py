@@ -56,17 +56,17 @@ class DiscreteActions(gym.ActionWrapper):
 
 
 class FlatObservation(gym.ObservationWrapper):
-    """A dict of arrays only: the screenshot resized to ``size``, the instruction as padded UTF-8 bytes,
-    whether the last action failed, and the step fraction."""
+    """A dict of arrays only: the screenshot (at the env's observation size, or resized to ``size`` when
+    given), the instruction as padded UTF-8 bytes, whether the last action failed, and the step fraction."""
 
-    def __init__(self, env: gym.Env, size: tuple[int, int] = (84, 84), max_instruction: int = 128) -> None:
+    def __init__(self, env: gym.Env, size: tuple[int, int] | None = None, max_instruction: int = 128) -> None:
         super().__init__(env)
-        self.size = size
+        self.size = size or _observation_size(env)
         self.max_instruction = max_instruction
         self._steps = 0
         self._max_steps = getattr(getattr(env.unwrapped, "config", None), "max_steps", 15)
         self.observation_space = gym.spaces.Dict({
-            "screenshot": gym.spaces.Box(0, 255, (size[1], size[0], 3), np.uint8),
+            "screenshot": gym.spaces.Box(0, 255, (self.size[1], self.size[0], 3), np.uint8),
             "instruction": gym.spaces.Box(0, 255, (max_instruction,), np.uint8),
             "action_failed": gym.spaces.Box(0.0, 1.0, (1,), np.float32),
             "progress": gym.spaces.Box(0.0, 1.0, (1,), np.float32),
@@ -97,7 +97,7 @@ class FlatObservation(gym.ObservationWrapper):
 
 def sb3_env(env: gym.Env, **kwargs: Any) -> gym.Env:
     """The SB3 face in one call: ``FlatObservation(DiscreteActions(env))``."""
-    size = kwargs.pop("size", (84, 84))
+    size = kwargs.pop("size", None)
     return FlatObservation(DiscreteActions(env, **kwargs), size=size)
 
 

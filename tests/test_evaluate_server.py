@@ -2,33 +2,14 @@
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import httpx
 import pytest
 
 from arena_gym.arena import LocalArena
-from arena_gym.suites import LOCAL
 
+from .support.evaluate import evaluate_server
 from .support.fault_server import refused_url
 from .support.polling import wait_for
-
-
-@contextmanager
-def evaluate_server(vm_url: str, *extra: str) -> Iterator[str]:
-    argv = [sys.executable, "-m", "arena_gym.evaluate_server", "--port", "0", "--vm-url", vm_url,
-            "--tasks", str(LOCAL), *extra]
-    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
-    try:
-        assert proc.stdout is not None
-        yield json.loads(proc.stdout.readline())["url"]
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ import pytest
 
 from arena_gym.protocol.models import SettleSpec, StepRequest
 
-from .test_evaluate_server import evaluate_server
+from .support.evaluate import evaluate_server
 
 pytestmark = pytest.mark.desktop
 

@@ -17,8 +17,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from .support.evaluate import evaluate_server
 from .support.polling import wait_for
-from .test_evaluate_server import evaluate_server
 
 pytestmark = pytest.mark.desktop
 
