@@ -54,6 +54,19 @@ def test_bad_config_names_the_field():
         gym.make("LocalDesktop-v0", observation={"width": "wide"})
     with pytest.raises(Exception, match="Extra inputs"):
         gym.make("LocalDesktop-v0", sever_url="http://x")
+    with pytest.raises(Exception, match="arena: unknown field 'sise' \\(did you mean 'size'\\?\\)"):
+        gym.make("LocalDesktop-v0", arena={"sise": [640, 400]})
+    with pytest.raises(Exception, match="tunnel: unknown field 'usr' \\(did you mean 'user'\\?\\)"):
+        gym.make("WAA-v0", tunnel={"host": "vm", "usr": "me"})
+
+
+def test_the_local_suite_has_a_name_and_the_env_lists_what_it_draws_from(capsys):
+    from arena_gym.cli import main as cli
+
+    env = gym.make("WAA-v0", server_url="http://127.0.0.1:9", tasks={"suite": "local", "domains": ["pixels"]})
+    assert env.unwrapped.task_ids == ["click-blue", "click-red"]  # no I/O: the ids come from the suite
+    assert cli(["tasks", "local", "-l"]) == 0
+    assert "click-blue" in capsys.readouterr().out
 
 
 def test_waa_with_nothing_listening_says_what_to_start(monkeypatch):

@@ -18,6 +18,7 @@ from typing import Any
 import gymnasium as gym
 
 from ..envs.desktop_env import desktop
+from ..suites import LOCAL, resolve
 from ..tasks.models import Task
 
 
@@ -133,11 +134,14 @@ def table(rows: list[Check]) -> str:
 def run(args: argparse.Namespace) -> int:
     tasks: dict[str, Any] = {}
     if args.source:
-        source = Path(args.source)
-        if not source.exists():
+        source = resolve(args.source)
+        if source == LOCAL:
+            tasks["source"] = "local"
+        elif not source.exists():
             print(f"arena-gym check-tasks: no task folder or suite file at {source}", file=sys.stderr)
             return 2
-        tasks["suite" if source.is_file() else "folder"] = str(source)
+        else:
+            tasks["suite" if source.is_file() else "folder"] = str(source)
     if args.domain:
         tasks["domains"] = args.domain
     if args.task_id:

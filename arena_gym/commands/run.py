@@ -24,6 +24,7 @@ from ..envs.catalog import UnscorableTask
 from ..envs.config import EnvConfig
 from ..envs.desktop_env import desktop
 from ..rollout import EpisodeResult, run_episode
+from ..suites import LOCAL, resolve
 from ..tasks.loader import TaskNotFound
 from ..validation import field_errors
 from ..wrappers import RecordEpisodes
@@ -74,7 +75,11 @@ def env_kwargs(args: argparse.Namespace, face: str) -> dict[str, Any]:
     tasks: dict[str, Any] = dict(kwargs.get("tasks") or {})
     if args.tasks:
         tasks.pop("folder", None), tasks.pop("suite", None)
-        tasks["suite" if Path(args.tasks).is_file() else "folder"] = args.tasks
+        source = resolve(args.tasks)
+        if source == LOCAL:
+            tasks["source"] = "local"
+        else:
+            tasks["suite" if source.is_file() else "folder"] = str(source)
     if args.domain:
         tasks["domains"] = args.domain
     if args.task_id:

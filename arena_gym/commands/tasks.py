@@ -6,10 +6,9 @@ from __future__ import annotations
 import argparse
 import sys
 from collections import Counter, defaultdict
-from pathlib import Path
 
 from ..evaluators.preflight import scoring_blockers
-from ..suites import LOCAL
+from ..suites import LOCAL, resolve
 from ..tasks.loader import TaskFormatError, TaskNotFound, load_tasks
 from ..tasks.models import Task
 from ..tasks.platform import Need, windows_needs
@@ -17,9 +16,9 @@ from ..tasks.platform import Need, windows_needs
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("tasks", help="list tasks per domain: which run on a Linux desktop, which need Windows (why)")
-    p.add_argument("source", nargs="?", type=Path, default=LOCAL,
-                   help="a task folder (examples/<domain>/<id>.json), a suite file (test_all.json) or one task "
-                        "(default: the local suite)")
+    p.add_argument("source", nargs="?", type=resolve, default=LOCAL,
+                   help="a task folder (examples/<domain>/<id>.json), a suite file (test_all.json), one task, "
+                        "or a shipped suite's name: local (the default)")
     p.add_argument("-l", "--list", action="store_true",
                    help="also list every task: its id, domain, where it runs, its instruction, and why not Linux")
     p.set_defaults(func=run)

@@ -9,6 +9,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from ..protocol import SettleSpec, Timeouts
+from ..suites import NAMED
 
 
 def check_tunnel(value: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -22,6 +23,23 @@ def check_tunnel(value: dict[str, Any] | None) -> dict[str, Any] | None:
     except TunnelError as exc:
         raise ValueError(str(exc)) from None
     return value
+
+
+def check_arena(value: dict[str, Any]) -> dict[str, Any]:
+    """An ``arena`` mapping whose fields are LocalArena's options (a typo is named here, not at reset)."""
+    import difflib
+    import inspect
+
+    from ..arena.local import LocalArena
+
+    known = [p for p in inspect.signature(LocalArena.__init__).parameters if p != "self"]
+    for key in value:
+        if key not in known:
+            near = difflib.get_close_matches(key, known, n=1)
+            hint = f" (did you mean {near[0]!r}?)" if near else ""
+            raise ValueError(f"arena: unknown field {key!r}{hint}; known fields: {', '.join(known)}")
+    return value
+
 
 DEFAULT_SERVER_URL = "http://127.0.0.1:5000"  # `ssh -L 5000:localhost:5000` to the VM host
 DEFAULT_EVALUATE_URL = "http://127.0.0.1:5051"  # `ssh -L 5051:localhost:5051` (the bridge to the container)
@@ -38,6 +56,13 @@ class TaskSelection(BaseModel):
     ids: list[str] | None = Field(None, description="only these task ids")
     domains: list[str] | None = Field(None, description="only these domains")
     linux_only: bool = Field(False, description="drop tasks that need Windows (for Linux desktops)")
+
+    @model_validator(mode="after")
+    def _named_suites(self) -> TaskSelection:
+        # The suites shipped with the package have names: {"suite": "local"} is the local suite.
+        if self.suite is not None and self.suite in NAMED and not Path(self.suite).exists():
+            self.suite, self.source = None, "local"  # the one shipped suite
+        return self
 
 
 class ObservationConfig(BaseModel):
@@ -60,6 +85,11 @@ class EnvConfig(BaseModel):
     dialect: Literal["auto", "waa", "osworld"] = "auto"
     token: str | None = Field(None, description="token the servers want (when they bind off loopback)")
     tunnel: dict[str, Any] | None = Field(None, description="open an SSH tunnel first (see bridges.TunnelConfig)")
+
+    @field_validator("arena")
+    @classmethod
+    def _arena_fields(cls, value: dict[str, Any]) -> dict[str, Any]:
+        return check_arena(value)
 
     @field_validator("tunnel")
     @classmethod

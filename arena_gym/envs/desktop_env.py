@@ -126,6 +126,11 @@ class DesktopEnv(gym.Env):
         return self._after(obs, kind, t0, settle_ms=result.settle_ms, action_error=None if result.ok else result.error)
 
     @property
+    def task_ids(self) -> list[str]:
+        """The ids ``reset`` draws from (its task selection, in order)."""
+        return self.catalog.ids()
+
+    @property
     def screen_size(self) -> tuple[int, int]:
         """The desktop's size in pixels (code actions are written in these; observations may be smaller)."""
         return self._screen

@@ -9,6 +9,13 @@ from ..tasks.models import Task
 
 SUITES = Path(__file__).parent
 LOCAL = SUITES / "local"
+NAMED = {"local": LOCAL}  # suites a user can name instead of giving a path
+
+
+def resolve(source: str | Path) -> Path:
+    """A task source as a path: a shipped suite's name (``local``) or a folder/file path as given."""
+    path = Path(source).expanduser()
+    return NAMED[str(source)] if str(source) in NAMED and not path.exists() else path
 
 
 def local_tasks(domains: list[str] | None = None) -> list[Task]:
