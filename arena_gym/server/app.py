@@ -349,8 +349,8 @@ def create_app(options: ServerOptions | None = None) -> ASGIApp:
     if server.options.token:
         app = TokenGuard(app, server.options.token)
     # What stock clients send where: WAA's and OSWorld's clients post forms to /file and /window_size and
-    # multipart to /setup/upload; everything else is JSON.
-    media = {"/file": frozenset({FORM, MULTIPART}), "/setup/upload": frozenset({MULTIPART}),
+    # multipart to /setup/upload (a form without the file gets the stock 400); everything else is JSON.
+    media = {"/file": frozenset({FORM, MULTIPART}), "/setup/upload": frozenset({FORM, MULTIPART}),
              "/window_size": frozenset({FORM, JSON})}
     app = RequestGuard(app, bound=server.options.host, allowed_hosts=server.options.allowed_hosts, media=media,
                        body_limits={"/setup/upload": server.options.max_upload_bytes},

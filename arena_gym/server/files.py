@@ -26,10 +26,11 @@ def hand_over(path: Path) -> None:
         _SANDBOX.hand_over(path)
 
 
-def checked_path(raw: Any, what: str = "file_path") -> Path:
-    """A path from a request: a non-empty string, no NUL byte, absolute once ``~`` and ``$VARS`` expand."""
+def checked_path(raw: Any, what: str = "file_path", missing: str | None = None) -> Path:
+    """A path from a request: a non-empty string, no NUL byte, absolute once ``~`` and ``$VARS`` expand.
+    ``missing`` is the stock server's own error text when the field is absent."""
     if not isinstance(raw, str) or not raw.strip():
-        raise Fail(400, {"error": f"{what} is required"})
+        raise Fail(400, {"error": missing or f"{what} is required"})
     if "\x00" in raw:
         raise Fail(400, {"error": f"{what} contains a NUL byte"})
     path = Path(expand_path(raw))
@@ -50,10 +51,11 @@ async def get_file(request: Request) -> Response:
 async def upload(request: Request) -> Response:
     """Store a multipart upload. Its size is capped as it streams in, by the request guard."""
     form = await request.form(max_part_size=1024 * 1024)
-    path = checked_path(form.get("file_path"))
+    both = "file_path and file_data are required"
+    path = checked_path(form.get("file_path"), missing=both)
     data = form.get("file_data")
     if not isinstance(data, UploadFile):
-        raise Fail(400, {"error": "file_data (a multipart file) is required"})
+        raise Fail(400, {"error": both})
     if not path.parent.is_dir():
         raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
     if path.is_dir():
@@ -97,9 +99,9 @@ def _tree(path: Path, budget: list[int]) -> dict[str, Any]:
 
 async def list_directory(request: Request) -> Response:
     body = await json_body(request)
-    path = checked_path(body.get("path"), "path")
+    path = checked_path(body.get("path"), "path", missing="Missing 'path' parameter")
     if not path.is_dir():
-        raise Fail(400, {"error": f"Directory not found: {body.get('path')}"})
+        raise Fail(400, {"error": "The provided path is not a directory"})
     # A big tree takes seconds: off the event loop, in the pool for slow work.
     return JSONResponse({"directory_tree": await slow(_tree, path, [MAX_TREE_NODES])})
 
@@ -110,13 +112,16 @@ def _exists(kind: str):  # noqa: ANN202 - returns a route
     async def route(request: Request) -> Response:
         body = await json_body(request)
         name_key = "file_name" if kind == "file" else "folder_name"
-        if not body.get(name_key) or not body.get("path"):
-            return JSONResponse({"status": "error", "message": f"{name_key} and path are required"}, 400)
-        target = checked_path(body["path"], "path") / str(body[name_key])
+        for key in (name_key, "path"):  # the stock server's order and words
+            if not body.get(key):
+                return JSONResponse({"error": f"{key} required"}, 400)
+        name, where = str(body[name_key]), str(body["path"])
+        target = checked_path(where, "path") / name
         exists = target.is_file() if kind == "file" else target.is_dir()
         if exists:
-            return ok(f"{kind.capitalize()} exists")
-        return JSONResponse({"status": "error", "message": f"{kind.capitalize()} does not exist"}, 400)
+            return ok(f"{kind.capitalize()} {name} exists in {where}.")
+        return JSONResponse({"status": "error", "message": f"{kind.capitalize()} {name} does not exist in {where}."},
+                            400)
 
     return route
 
@@ -140,27 +145,29 @@ documents_path = _home_dir("Documents", "documents_path")
 
 
 async def create_folder(request: Request) -> Response:
-    path = checked_path((await json_body(request)).get("path"), "path")
-    path.mkdir(parents=True, exist_ok=True)
+    path = checked_path((await json_body(request)).get("path"), "path", missing="path required")
+    if path.is_dir():
+        return ok(f"{path} already exists.")
+    path.mkdir(parents=True)
     hand_over(path)
-    return ok(f"Folder created at {path}")
+    return ok(f"{path} created.")
 
 
 async def create_file(request: Request) -> Response:
     body = await json_body(request)
-    path = checked_path(body.get("path"), "path")
+    path = checked_path(body.get("path"), "path", missing="path required")
     content = body.get("content", "")
     if not isinstance(content, str):
         raise Fail(400, {"status": "error", "message": "content must be a string"})
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(content)
     hand_over(path)
-    return ok(f"File created at {path}")
+    return ok(f"{path} created.")
 
 
 async def recycle(request: Request) -> Response:
     """Move to the freedesktop trash (what ``send2trash`` does on Linux)."""
-    path = checked_path((await json_body(request)).get("path"), "path")
+    path = checked_path((await json_body(request)).get("path"), "path", missing="Missing 'path' parameter")
     if not path.exists():
         raise Fail(400, {"status": "error", "message": f"Path not found: {path}"})
     trash = Path.home() / ".local/share/Trash"

@@ -291,10 +291,17 @@ class StockWAAServer:
                             self._send(404, {"error": "Wallpaper file not found"})
                     elif path == "/setup/upload":
                         self._upload(raw)
+                    elif path in ("/setup/create_folder", "/setup/create_file", "/setup/recycle") and \
+                            "path" not in json.loads(raw):
+                        missing = "Missing 'path' parameter" if path.endswith("recycle") else "path required"
+                        self._send(400, {"error": missing})
                     elif path == "/setup/create_folder":
                         body = json.loads(raw)
-                        server.local(body["path"]).mkdir(parents=True, exist_ok=True)
-                        self._send(200, {"status": "success", "message": f"{body['path']} created."})
+                        folder = server.local(body["path"])
+                        existed = folder.is_dir()
+                        folder.mkdir(parents=True, exist_ok=True)
+                        self._send(200, {"status": "success",
+                                         "message": f"{body['path']} {'already exists' if existed else 'created'}."})
                     elif path == "/setup/create_file":
                         body = json.loads(raw)
                         server.put(body["path"], body.get("content", ""))
