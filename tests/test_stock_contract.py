@@ -2,10 +2,15 @@
 requests sent to the stock-protocol double (the stand-in for a Windows VM in every test) and to
 arena-gym's desktop server must get the same status and the same answer. Each case says what the real
 server does (read from its code), so a test that passes against the double means the same against a VM.
+
+The real server itself runs on Linux with its Windows-only imports stubbed; point
+``WAA_REFERENCE_URL`` at it (and ``WAA_REFERENCE_DESKTOP`` at its home's Desktop folder) and the same
+cases run against it as a third target.
 """
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -36,10 +41,16 @@ def double() -> Iterator[Target]:
         yield Target("double", vm.url, f"{HOME}\\Desktop", "\\", sys.executable)
 
 
-@pytest.fixture(params=["double", "arena"])
+@pytest.fixture(params=["double", "arena", "waa"])
 def target(request: pytest.FixtureRequest, double: Target) -> Target:
     if request.param == "double":
         return double
+    if request.param == "waa":
+        url, desktop = os.environ.get("WAA_REFERENCE_URL"), os.environ.get("WAA_REFERENCE_DESKTOP")
+        if not url or not desktop:
+            pytest.skip("WAA's own server is not running here: set WAA_REFERENCE_URL and WAA_REFERENCE_DESKTOP "
+                        "to run these cases against it")
+        return Target("waa", url, desktop, "/", sys.executable)
     arena = request.getfixturevalue("arena")  # a real desktop: this half is marked desktop
     request.node.add_marker(pytest.mark.desktop)
     desktop = arena.home / "Desktop"
