@@ -55,55 +55,50 @@ class _Action(BaseModel):
         return f"x={round(x * scale[0])}, y={round(y * scale[1])}"
 
 
-class Click(_Action):
+class _Pointer(_Action):
+    """An action at a point (where the pointer is, when x and y are left out): ``pyautogui.<call>(x, y)``."""
+
+    x: float | None = None
+    y: float | None = None
+    call: ClassVar[str] = ""
+    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
+    discrete: ClassVar[str | None] = "point"
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.{self.call}({self._xy(scale)})"
+
+
+class Click(_Pointer):
     action_type: Literal["CLICK"] = "CLICK"
     x: float | None = Field(None, description="x in observation pixels; omit to click where the pointer is")
-    y: float | None = None
     button: Button = "left"
     num_clicks: int = Field(1, ge=1, le=3)
     summary: ClassVar[str] = "click (x, y: omit both to click where the pointer is)"
     example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200, "button": "left", "num_clicks": 1}
-    discrete: ClassVar[str | None] = "point"
 
     def code(self, scale: tuple[float, float]) -> str:
         xy = self._xy(scale)
         return f"pyautogui.click({xy}{', ' if xy else ''}button={self.button!r}, clicks={self.num_clicks})"
 
 
-class DoubleClick(_Action):
+class DoubleClick(_Pointer):
     action_type: Literal["DOUBLE_CLICK"] = "DOUBLE_CLICK"
-    x: float | None = None
-    y: float | None = None
     summary: ClassVar[str] = "double-click"
-    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
-    discrete: ClassVar[str | None] = "point"
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.doubleClick({self._xy(scale)})"
+    call: ClassVar[str] = "doubleClick"
 
 
-class RightClick(_Action):
+class RightClick(_Pointer):
     action_type: Literal["RIGHT_CLICK"] = "RIGHT_CLICK"
-    x: float | None = None
-    y: float | None = None
     summary: ClassVar[str] = "right-click"
-    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
-    discrete: ClassVar[str | None] = "point"
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.rightClick({self._xy(scale)})"
+    call: ClassVar[str] = "rightClick"
 
 
-class MoveTo(_Action):
+class MoveTo(_Pointer):
     action_type: Literal["MOVE_TO"] = "MOVE_TO"
-    x: float
+    x: float  # required here: a move needs a target
     y: float
     summary: ClassVar[str] = "move the pointer"
-    example: ClassVar[dict[str, Any]] = {"x": 100, "y": 200}
-    discrete: ClassVar[str | None] = "point"
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.moveTo({self._xy(scale)})"
+    call: ClassVar[str] = "moveTo"
 
 
 class DragTo(_Action):
@@ -146,15 +141,22 @@ class Typing(_Action):
         return f"pyautogui.write({self.text!r})"
 
 
-class Press(_Action):
-    action_type: Literal["PRESS"] = "PRESS"
+class _KeyAction(_Action):
+    """An action on one key: ``pyautogui.<call>(key)``."""
+
     key: Key
+    call: ClassVar[str] = ""
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.{self.call}({self.key!r})"
+
+
+class Press(_KeyAction):
+    action_type: Literal["PRESS"] = "PRESS"
     summary: ClassVar[str] = "press and release a key"
     example: ClassVar[dict[str, Any]] = {"key": "enter"}
     discrete: ClassVar[str | None] = "key"
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.press({self.key!r})"
+    call: ClassVar[str] = "press"
 
 
 class Hotkey(_Action):
@@ -167,24 +169,18 @@ class Hotkey(_Action):
         return f"pyautogui.hotkey({', '.join(repr(k) for k in self.keys)})"
 
 
-class KeyDown(_Action):
+class KeyDown(_KeyAction):
     action_type: Literal["KEY_DOWN"] = "KEY_DOWN"
-    key: Key
     summary: ClassVar[str] = "hold a key down"
     example: ClassVar[dict[str, Any]] = {"key": "shift"}
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.keyDown({self.key!r})"
+    call: ClassVar[str] = "keyDown"
 
 
-class KeyUp(_Action):
+class KeyUp(_KeyAction):
     action_type: Literal["KEY_UP"] = "KEY_UP"
-    key: Key
     summary: ClassVar[str] = "release a held key"
     example: ClassVar[dict[str, Any]] = {"key": "shift"}
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.keyUp({self.key!r})"
+    call: ClassVar[str] = "keyUp"
 
 
 class Wait(_Action):

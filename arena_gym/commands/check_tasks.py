@@ -18,7 +18,7 @@ from typing import Any
 import gymnasium as gym
 
 from ..envs.desktop_env import desktop
-from ..suites import LOCAL, resolve
+from ..suites import task_selection
 from ..tasks.models import Task
 
 
@@ -132,20 +132,11 @@ def table(rows: list[Check]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    tasks: dict[str, Any] = {}
-    if args.source:
-        source = resolve(args.source)
-        if source == LOCAL:
-            tasks["source"] = "local"
-        elif not source.exists():
-            print(f"arena-gym check-tasks: no task folder or suite file at {source}", file=sys.stderr)
-            return 2
-        else:
-            tasks["suite" if source.is_file() else "folder"] = str(source)
-    if args.domain:
-        tasks["domains"] = args.domain
-    if args.task_id:
-        tasks["ids"] = args.task_id
+    try:
+        tasks = task_selection(args.source, args.domain, args.task_id)
+    except ValueError as exc:
+        print(f"arena-gym check-tasks: {exc}", file=sys.stderr)
+        return 2
     kwargs: dict[str, Any] = {"tasks": tasks, "action_face": "pyautogui", "max_steps": 50}
     if args.server_url:
         kwargs.update(server_url=args.server_url, evaluate_url=args.evaluate_url)

@@ -24,7 +24,7 @@ from ..envs.catalog import UnscorableTask
 from ..envs.config import EnvConfig
 from ..envs.desktop_env import desktop
 from ..rollout import EpisodeResult, run_episode
-from ..suites import LOCAL, resolve
+from ..suites import task_selection
 from ..tasks.loader import TaskNotFound
 from ..validation import field_errors
 from ..wrappers import RecordEpisodes
@@ -74,16 +74,9 @@ def env_kwargs(args: argparse.Namespace, face: str) -> dict[str, Any]:
     kwargs = read_config(args.config) if args.config else {}
     tasks: dict[str, Any] = dict(kwargs.get("tasks") or {})
     if args.tasks:
-        tasks.pop("folder", None), tasks.pop("suite", None)
-        source = resolve(args.tasks)
-        if source == LOCAL:
-            tasks["source"] = "local"
-        else:
-            tasks["suite" if source.is_file() else "folder"] = str(source)
-    if args.domain:
-        tasks["domains"] = args.domain
-    if args.task_id:
-        tasks["ids"] = args.task_id
+        for key in ("source", "folder", "suite"):
+            tasks.pop(key, None)
+    tasks.update(task_selection(args.tasks, args.domain, args.task_id))
     kwargs.update({"tasks": tasks, "action_face": face})
     if args.max_steps is not None:
         kwargs["max_steps"] = args.max_steps
