@@ -117,6 +117,17 @@ def test_scripted_agent_solves_a_local_task(local_env):
     assert reward == 0.0 and terminated
 
 
+def test_reset_after_unsaved_edits_gets_a_clean_editor(local_env):
+    """Reset ends an editor holding unsaved text; the next episode's editor must open on the task's file,
+    not behind a "restore the previous session?" dialog (which made every later reset an infra failure)."""
+    env = local_env(tasks={"ids": ["te-type-hello"]})
+    for episode in range(3):
+        _, info = env.reset(seed=episode)
+        assert "infra_error" not in info, info
+        _, _, _, truncated, info = env.step({"action_type": "TYPING", "text": "unsaved"})
+        assert not truncated, info
+
+
 def test_pyautogui_face_with_the_oracle(local_env):
     env = local_env(tasks={"ids": ["click-red"]}, action_face="pyautogui")
     task = env.unwrapped.catalog.get("click-red")

@@ -18,6 +18,15 @@ LIBREOFFICE_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
+# GSettings from a key file (the arena runs apps with GSETTINGS_BACKEND=keyfile): no dconf service needed,
+# and the settings are in the home the arena made. Mousepad: no "restore the previous session?" dialog
+# after the arena ended it at a reset (a killed editor counts as a crash), which would cover the next
+# episode's window.
+GSETTINGS_KEYFILE = """[org/xfce/mousepad/preferences/file]
+session-restore='never'
+"""
+
+
 def seed_home(home: Path) -> None:
     for sub in ("Desktop", "Documents", "Downloads", ".config", ".local/share"):
         (home / sub).mkdir(parents=True, exist_ok=True)
@@ -25,3 +34,7 @@ def seed_home(home: Path) -> None:
     if not lo.exists():
         lo.parent.mkdir(parents=True, exist_ok=True)
         lo.write_text(LIBREOFFICE_SETTINGS)
+    keyfile = home / ".config/glib-2.0/settings/keyfile"
+    if not keyfile.exists():
+        keyfile.parent.mkdir(parents=True, exist_ok=True)
+        keyfile.write_text(GSETTINGS_KEYFILE)

@@ -204,7 +204,7 @@ class LocalArena:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "WAYLAND_"))}
         env.update({
             MARKER: self.id, "DISPLAY": self.display or "", "HOME": str(self.home),
-            "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11",
+            "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11", "GSETTINGS_BACKEND": "keyfile",
             "XDG_CONFIG_HOME": str(self.home / ".config"), "XDG_DATA_HOME": str(self.home / ".local/share"),
             # Task commands say "python -c 'import pyautogui ...'": make that this interpreter.
             "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
