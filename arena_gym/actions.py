@@ -44,6 +44,7 @@ class _Action(BaseModel):
     example: ClassVar[dict[str, Any]] = {}
     discrete: ClassVar[str | None] = None
     sends_nothing: ClassVar[bool] = False  # WAIT, DONE, FAIL: no code goes to the VM
+    holds: ClassVar[bool] = False  # presses or releases a held key or button (its state outlives the step)
 
     def code(self, scale: tuple[float, float]) -> str | None:
         return None
@@ -116,6 +117,28 @@ class DragTo(_Action):
                 f"pyautogui.mouseUp(button={self.button!r})")
 
 
+class MouseDown(_Action):
+    action_type: Literal["MOUSE_DOWN"] = "MOUSE_DOWN"
+    button: Button = "left"
+    holds: ClassVar[bool] = True
+    summary: ClassVar[str] = "press a mouse button where the pointer is (hold it)"
+    example: ClassVar[dict[str, Any]] = {"button": "left"}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.mouseDown(button={self.button!r})"
+
+
+class MouseUp(_Action):
+    action_type: Literal["MOUSE_UP"] = "MOUSE_UP"
+    button: Button = "left"
+    holds: ClassVar[bool] = True
+    summary: ClassVar[str] = "release a held mouse button"
+    example: ClassVar[dict[str, Any]] = {"button": "left"}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.mouseUp(button={self.button!r})"
+
+
 class Scroll(_Action):
     action_type: Literal["SCROLL"] = "SCROLL"
     dx: int = Field(0, description="clicks to the right (negative: left)")
@@ -171,6 +194,7 @@ class Hotkey(_Action):
 
 class KeyDown(_KeyAction):
     action_type: Literal["KEY_DOWN"] = "KEY_DOWN"
+    holds: ClassVar[bool] = True
     summary: ClassVar[str] = "hold a key down"
     example: ClassVar[dict[str, Any]] = {"key": "shift"}
     call: ClassVar[str] = "keyDown"
@@ -178,6 +202,7 @@ class KeyDown(_KeyAction):
 
 class KeyUp(_KeyAction):
     action_type: Literal["KEY_UP"] = "KEY_UP"
+    holds: ClassVar[bool] = True
     summary: ClassVar[str] = "release a held key"
     example: ClassVar[dict[str, Any]] = {"key": "shift"}
     call: ClassVar[str] = "keyUp"
@@ -204,15 +229,16 @@ class Fail(_Action):
 
 
 ComputerAction = Annotated[
-    Click | DoubleClick | RightClick | MoveTo | DragTo | Scroll | Typing | Press | Hotkey | KeyDown | KeyUp
-    | Wait | Done | Fail,
+    Click | DoubleClick | RightClick | MoveTo | DragTo | MouseDown | MouseUp | Scroll | Typing | Press | Hotkey
+    | KeyDown | KeyUp | Wait | Done | Fail,
     Field(discriminator="action_type"),
 ]
-MODELS: list[type[_Action]] = [Click, DoubleClick, RightClick, MoveTo, DragTo, Scroll, Typing, Press, Hotkey,
-                               KeyDown, KeyUp, Wait, Done, Fail]
+MODELS: list[type[_Action]] = [Click, DoubleClick, RightClick, MoveTo, DragTo, MouseDown, MouseUp, Scroll, Typing,
+                               Press, Hotkey, KeyDown, KeyUp, Wait, Done, Fail]
 # The names, in the vocabulary's order, from the models themselves (each is listed once, above).
 ACTION_TYPES = [m.model_fields["action_type"].default for m in MODELS]
 TERMINAL = {"DONE", "FAIL"}
+HOLDING = {m.model_fields["action_type"].default for m in MODELS if m.holds}
 _ADAPTER: TypeAdapter[Any] = TypeAdapter(ComputerAction)
 
 
@@ -248,6 +274,7 @@ def parse_action(action: Any) -> Any:
             raise InvalidAction(f"not JSON ({exc.msg} at column {exc.colno}); send {{\"action_type\": ...}}") from None
     if not isinstance(action, dict):
         raise InvalidAction(f"an action is a dict with action_type, got {type(action).__name__}")
+    action = _flatten_osworld(action)
     try:
         parsed = _ADAPTER.validate_python(action)
     except ValidationError as exc:
@@ -257,6 +284,28 @@ def parse_action(action: Any) -> Any:
         if key is not None and key.lower() not in KEYBOARD_KEYS:
             raise InvalidAction(f"unknown key {key!r}; use pyautogui key names such as enter, ctrl, shift, a, f5")
     return parsed
+
+
+def _flatten_osworld(action: dict[str, Any]) -> dict[str, Any]:
+    """OSWorld's form, ``{"action_type": "CLICK", "parameters": {"x": 1, "y": 2}}``, as the flat one."""
+    if "parameters" not in action:
+        return action
+    params = action["parameters"]
+    if params is None:
+        params = {}
+    if not isinstance(params, dict):
+        raise InvalidAction(f"parameters must be a mapping of the action's fields, got {type(params).__name__}")
+    extra = sorted(set(action) - {"action_type", "parameters"})
+    if extra:
+        raise InvalidAction(f"give the fields either flat or in parameters, not both (also given: {', '.join(extra)})")
+    return {"action_type": action.get("action_type"), **params}
+
+
+def osworld_form(action: Any) -> dict[str, Any]:
+    """An action in OSWorld's computer_13 dict form: ``{"action_type": ..., "parameters": {...}}``."""
+    parsed = parse_action(action)
+    fields = parsed.model_dump(exclude={"action_type"}, exclude_none=True)
+    return {"action_type": parsed.action_type, "parameters": fields}
 
 
 def to_code(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> str | None:

@@ -38,8 +38,8 @@ class OracleAgent:
 
 
 class RandomAgent:
-    """Uniform over the vocabulary's actions but DONE/FAIL (the step limit ends its episodes) and
-    KEY_DOWN/KEY_UP (a key held down would outlive the episode), seeded; coordinates inside the observation."""
+    """Uniform over the vocabulary's actions but DONE/FAIL (the step limit ends its episodes) and those that
+    hold a key or button down (it would outlive the episode), seeded; coordinates inside the observation."""
 
     action_face = "structured"
 
@@ -53,7 +53,7 @@ class RandomAgent:
     def act(self, obs: dict[str, Any], info: dict[str, Any]) -> dict[str, Any]:
         h, w = obs["screenshot"].shape[:2]
         if self._space is None or (self._space.width, self._space.height) != (w, h):
-            types = [t for t in actions.ACTION_TYPES if t not in actions.TERMINAL | {"KEY_DOWN", "KEY_UP"}]
+            types = [t for t in actions.ACTION_TYPES if t not in actions.TERMINAL | actions.HOLDING]
             self._space = ComputerActionSpace(w, h, types=types, seed=self.seed)
         return self._space.sample()
 
