@@ -60,7 +60,7 @@ def test_every_face_comes_from_the_models():
     for kind in A.ACTION_TYPES:
         assert f'"action_type": "{kind}"' in prompt and kind in schema
     # The discrete face offers what the models say they can be chosen with (SCROLL as up and down).
-    assert DISCRETE_TYPES == [t for t in A.discrete_labels() if t != "FAIL"]
+    assert [t for t in A.discrete_labels() if t != "FAIL"] == DISCRETE_TYPES
     assert {"SCROLL_UP", "SCROLL_DOWN", "CLICK", "TYPING", "PRESS", "WAIT", "DONE"} <= set(DISCRETE_TYPES)
     assert A.from_discrete("PRESS", (0, 0), "ctrl+s", "") == {"action_type": "HOTKEY", "keys": ["ctrl", "s"]}
-    assert A.HOLDING == {"KEY_DOWN", "KEY_UP", "MOUSE_DOWN", "MOUSE_UP"}
+    assert {"KEY_DOWN", "KEY_UP", "MOUSE_DOWN", "MOUSE_UP"} == A.HOLDING
