@@ -42,8 +42,9 @@ def test_stock_setup_then_evaluate_scores_the_real_state(ev, desk):
     task = task_json(ev, "term-greeting")
     r = ev.post("/setup", json={"config": task["config"]})
     assert r.status_code == 200, r.text
-    assert r.json() == {"status": "ok", "results": [{"type": "launch", "status": "ok"},
-                                                      {"type": "activate_window", "status": "ok"}]}
+    assert r.json() == {"status": "ok", "results": [{"type": "execute", "status": "ok"},  # the task clears its file
+                                                    {"type": "launch", "status": "ok"},
+                                                    {"type": "activate_window", "status": "ok"}]}
     # Nothing done yet: a genuine 0.
     body = {**task, "agent_last_action": "DONE"}
     r = ev.post("/evaluate", json=body)
