@@ -42,12 +42,16 @@ def test_oracle_solves_every_episode_while_the_app_stutters(desktop_programs, tm
 
 
 @pytest.mark.desktop
-def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_path):
-    """Typing into a stuttering editor: the frame the step returns is the one that stays."""
+@pytest.mark.parametrize("source", ["damage", "frames"])
+@pytest.mark.parametrize("stable_ms", [None, 120.0], ids=["default-window", "120ms"])
+def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_path, monkeypatch, source, stable_ms):
+    """Typing into a stuttering editor: the frame the step returns is the one that stays, whether the
+    settle hears of changes from damage events or compares frames."""
+    monkeypatch.setenv("ARENA_SETTLE_SOURCE", source)
     with LocalArena(apps=["mousepad"], size=(800, 600)) as arena, stuttering("mousepad"):
         with ArenaClient(arena.url, token=arena.token) as client:
             client.discover()
-            settle = SettleSpec(timeout_s=10.0, stable_ms=120.0)
+            settle = SettleSpec(timeout_s=10.0, stable_ms=stable_ms)
             client.step(None, settle, "png", None)  # the editor is up and ready
             for word in ("alpha ", "beta ", "gamma "):
                 result = client.step(f"import pyautogui; pyautogui.write({word!r})", settle, "png", None)
@@ -56,6 +60,25 @@ def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_pa
                 time.sleep(0.6)
                 later = client.step(None, SettleSpec(timeout_s=0), "png", None)
                 assert (later.frame.array == result.frame.array).all(), f"the frame after {word!r} was stale"
+
+
+@pytest.mark.desktop
+@pytest.mark.parametrize("source", ["damage", "frames"])
+def test_the_settle_waits_for_work_that_enter_started(desktop_programs, monkeypatch, source):
+    """Enter runs a command that draws 150 ms later (after the action's own echo, and after a short quiet
+    window): the step's frame already shows it."""
+    monkeypatch.setenv("ARENA_SETTLE_SOURCE", source)
+    with LocalArena(apps=["xterm"], size=(800, 600)) as arena:
+        with ArenaClient(arena.url, token=arena.token) as client:
+            client.discover()
+            client.step(None, SettleSpec(timeout_s=10.0), "png", None)
+            for n in range(3):
+                code = f"import pyautogui; pyautogui.write('sleep 0.15; echo done-{n}'); pyautogui.press('enter')"
+                result = client.step(code, SettleSpec(timeout_s=10.0), "png", None)
+                assert result.ok and result.stable
+                time.sleep(0.6)
+                later = client.step(None, SettleSpec(timeout_s=0), "png", None)
+                assert (later.frame.array == result.frame.array).all(), f"the frame missed what Enter started ({n})"
 
 
 @pytest.mark.desktop

@@ -39,7 +39,7 @@ from .errors import (
     TransportError,
     Unreachable,
 )
-from .models import Capabilities, Frame, SettleSpec, StepResult
+from .models import Capabilities, Frame, SettleSpec, StepResult, starts_work
 
 log = logging.getLogger(__name__)
 
@@ -211,8 +211,9 @@ class _ClientBase:
         dialect = yield from self._ensure_dialect()
         return (yield getattr(dialect, name)(*args, **kwargs))
 
-    def _settle_plan(self, settle: SettleSpec, fmt: str) -> Plan[tuple[Frame, bool, float]]:
+    def _settle_plan(self, settle: SettleSpec, fmt: str, code: str | None = None) -> Plan[tuple[Frame, bool, float]]:
         """Settle by polling screenshots (stock servers have no server-side settle)."""
+        quiet_ms = settle.quiet_ms(damage=False, after_enter=bool(code) and starts_work(code or ""))
         dialect = yield from self._ensure_dialect()
         start = time.monotonic()
         if settle.fixed_wait_s:
@@ -223,7 +224,7 @@ class _ClientBase:
         since = time.monotonic()
         while True:
             now = time.monotonic()
-            if (now - since) * 1000 >= settle.stable_ms:
+            if (now - since) * 1000 >= quiet_ms:
                 return frame, True, (now - start) * 1000
             if now - start >= settle.timeout_s:
                 return frame, False, (now - start) * 1000
@@ -255,7 +256,7 @@ class _ClientBase:
                 ok, error = False, exc.message
             trips += 1
         use_fmt = fmt if caps.supports_format(fmt) else "png"
-        frame, stable, settle_ms = yield from self._settle_plan(settle or SettleSpec(timeout_s=0), use_fmt)
+        frame, stable, settle_ms = yield from self._settle_plan(settle or SettleSpec(timeout_s=0), use_fmt, code)
         result = StepResult(frame=frame, ok=ok, error=error, settle_ms=settle_ms, stable=stable, round_trips=trips)
         result.timings["step_ms"] = (time.perf_counter() - t0) * 1000
         return result

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -40,18 +41,42 @@ class DirectoryNode(BaseModel):
     error: str | None = None
 
 
+# The quiet window when the caller leaves it to the settle (stable_ms=None). Measured from the last damage
+# event the X server reports, a short window is exact; after Enter (which starts work: a command, a
+# dialog, a search) a longer one. Frame comparison samples, so it needs a longer window to be sure.
+DAMAGE_QUIET_MS = 50.0
+DAMAGE_QUIET_AFTER_ENTER_MS = 200.0
+FRAME_STABLE_MS = 120.0
+FRAME_STABLE_AFTER_ENTER_MS = 250.0
+_STARTS_WORK = re.compile(r"""['"](?:enter|return)['"]|\\n""", re.IGNORECASE)
+
+
+def starts_work(code: str) -> bool:
+    """Whether action code presses Enter (a key named enter/return, or a newline typed)."""
+    return bool(_STARTS_WORK.search(code))
+
+
 class SettleSpec(BaseModel):
     """Wait until the screen stops changing: ``stable_ms`` without change, at most ``timeout_s``.
 
     ``timeout_s == 0`` turns settling off (observe at once); ``fixed_wait_s`` adds a plain wait
-    first, only when asked for.
+    first, only when asked for. ``stable_ms=None`` (the default) leaves the quiet window to the
+    settle: 50 ms after the last drawing where the server sees damage events (200 ms after Enter),
+    120 ms where frames are compared (250 ms after Enter).
     """
 
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     timeout_s: float = Field(2.0, ge=0, le=120)
-    stable_ms: float = Field(120.0, ge=0, le=10_000)
+    stable_ms: float | None = Field(None, ge=0, le=10_000)
     interval_ms: float = Field(25.0, gt=0, le=1_000)
     fixed_wait_s: float = Field(0.0, ge=0, le=120)
+
+    def quiet_ms(self, damage: bool, after_enter: bool = False) -> float:
+        if self.stable_ms is not None:
+            return self.stable_ms
+        if damage:
+            return DAMAGE_QUIET_AFTER_ENTER_MS if after_enter else DAMAGE_QUIET_MS
+        return FRAME_STABLE_AFTER_ENTER_MS if after_enter else FRAME_STABLE_MS
 
 
 class StepRequest(BaseModel):

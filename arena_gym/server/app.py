@@ -28,13 +28,14 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..arena.sandbox import Sandbox
-from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest
+from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest, starts_work
 from ..validation import field_errors
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
 from .capture import DisplayDown, Screen, encode
+from .damage import DamageWatch
 from .desktop import Desktop, DesktopError, sandboxed, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
 from .pools import frames, slow
@@ -55,6 +56,7 @@ class ServerOptions:
     allowed_hosts: tuple[str, ...] = ()  # more host names it answers to (--allowed-host)
     body_idle_s: float = 30.0  # a request body that stalls this long is answered 408
     action_timeout_s: float = 60.0  # agent code still running after this is stopped (the agent's error)
+    settle_source: str = "damage"  # "damage": the X server's damage events; "frames": grab and compare
 
 
 class DisplayWatch:
@@ -87,6 +89,7 @@ class DesktopServer:
         self.sandbox = Sandbox.from_env()
         self.worker = AgentWorker(self.screen.size(), isolate=self.options.isolate_agent, sandbox=self.sandbox)
         self.pinger = readiness.AppPinger()
+        self.damage = DamageWatch()
         self.display_watch = DisplayWatch(self.screen)
         self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
@@ -194,10 +197,14 @@ class DesktopServer:
         def act() -> tuple[bytes, str | None, float, bool]:
             # The model bounds every wait, so no request holds the input lock past its own deadline.
             with self.input_lock:
+                watch = self.damage if self.options.settle_source == "damage" else None
+                if watch is not None:
+                    watch.start()
                 failure = self._exec(code) if code else None
+                quiet_ms = settle.quiet_ms(damage=watch is not None and watch.usable, after_enter=starts_work(code))
                 grab, stable, waited = readiness.settle(
-                    self.screen, self.pinger, settle.timeout_s, settle.stable_ms, settle.interval_ms,
-                    settle.fixed_wait_s)
+                    self.screen, self.pinger, settle.timeout_s, quiet_ms, settle.interval_ms, settle.fixed_wait_s,
+                    watch)
             return encode(grab.image(), fmt, quality), failure, waited, stable
 
         data, failure, waited, stable = await run_in_threadpool(act)

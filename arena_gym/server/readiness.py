@@ -22,6 +22,7 @@ import logging
 import select
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import Xlib.error
@@ -29,6 +30,7 @@ from Xlib import X, protocol
 from Xlib import display as xdisplay
 
 from .capture import Grab, Screen
+from .damage import DamageWatch
 
 log = logging.getLogger(__name__)
 
@@ -142,9 +144,13 @@ def wait_prompt(pinger: AppPinger, deadline: float) -> Ping | None:
 
 
 def settle(screen: Screen, pinger: AppPinger, timeout_s: float, stable_ms: float, interval_ms: float,
-           fixed_wait_s: float = 0.0) -> tuple[Grab, bool, float]:
+           fixed_wait_s: float = 0.0, watch: DamageWatch | None = None) -> tuple[Grab, bool, float]:
     """The frame once the app in front is ready (see the module's doc), whether it got ready before
-    ``timeout_s``, and the milliseconds spent. ``timeout_s <= 0``: the frame now, no waiting."""
+    ``timeout_s``, and the milliseconds spent. ``timeout_s <= 0``: the frame now, no waiting.
+
+    With a damage ``watch`` (started before the action) the quiet window is measured from the last
+    drawing the X server reports, and "still" means nothing was drawn; the frame is grabbed after both,
+    so it never predates what the action drew. Without one, frames are grabbed and compared."""
     start = time.monotonic()
     if fixed_wait_s:
         time.sleep(fixed_wait_s)
@@ -155,6 +161,8 @@ def settle(screen: Screen, pinger: AppPinger, timeout_s: float, stable_ms: float
     def spent() -> float:
         return (time.monotonic() - start) * 1000
 
+    if watch is not None and watch.usable:
+        return _settle_on_damage(screen, pinger, watch, deadline, stable_ms, spent)
     while True:
         if wait_prompt(pinger, deadline) is None:
             return screen.grab(), False, spent()
@@ -165,6 +173,46 @@ def settle(screen: Screen, pinger: AppPinger, timeout_s: float, stable_ms: float
             return frame, True, spent()
         if time.monotonic() >= deadline:
             return frame, False, spent()
+
+
+def _settle_on_damage(screen: Screen, pinger: AppPinger, watch: DamageWatch, deadline: float, stable_ms: float,
+                      spent: Callable[[], float]) -> tuple[Grab, bool, float]:
+    """Steps 1-3 of the module's doc with "nothing changed" read from damage events, step 3 overlapped
+    with the quiet window: once the screen has been still for ``stable_ms - CONFIRM_MS`` the app is pinged;
+    ready when it answers promptly, nothing is drawn for the rest of the window and ``CONFIRM_MS`` after
+    that answer, and it answers promptly again. (Two prompt answers ``CONFIRM_MS`` apart on a still screen,
+    as before, without waiting for them one after the other.)"""
+    while True:
+        if wait_prompt(pinger, deadline) is None:
+            return screen.grab(), False, spent()
+        if not watch.quiet(deadline, max(0.0, stable_ms - CONFIRM_MS)):
+            return screen.grab(), False, spent()
+        still_from = watch.last_change
+        first = wait_prompt(pinger, deadline)
+        if first is None:
+            return screen.grab(), False, spent()
+        until = still_from + stable_ms / 1000
+        if first.supported:
+            until = max(until, time.monotonic() + CONFIRM_MS / 1000)
+        still = _nothing_drawn_until(watch, still_from, until, deadline)
+        if still and (not first.supported or (pinger.ping(PROMPT_MS / 1000).prompt
+                                              and not watch.changed_since(still_from))):
+            return screen.grab(), True, spent()
+        if time.monotonic() >= deadline:
+            return screen.grab(), False, spent()
+
+
+def _nothing_drawn_until(watch: DamageWatch, still_from: float, until: float, deadline: float) -> bool:
+    while True:
+        watch.poll()
+        if watch.last_change > still_from:
+            return False
+        now = time.monotonic()
+        if now >= until:
+            return True
+        if now >= deadline:
+            return False
+        watch.poll(min(until, deadline) - now)
 
 
 def _running_and_still(screen: Screen, pinger: AppPinger, frame: Grab, deadline: float) -> bool:

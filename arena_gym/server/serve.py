@@ -109,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="answer 408 to a request body that stalls for S seconds (default 30)")
     parser.add_argument("--action-timeout", type=float, default=60.0, metavar="S",
                         help="stop agent code still running after S seconds; the action fails (default 60)")
+    parser.add_argument("--settle-source", choices=["damage", "frames"],
+                        default=os.environ.get("ARENA_SETTLE_SOURCE", "damage"),
+                        help="how the settle sees the screen change: the X server's damage events (default), or "
+                             "grabbing and comparing frames ($ARENA_SETTLE_SOURCE)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if not os.environ.get("DISPLAY"):
@@ -118,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         token = read_token(args.token, args.token_file)
         serve(args.host, args.port, token, max_upload_bytes=args.max_upload_mb * 1024 * 1024,
               cursor=not args.no_cursor, action_timeout_s=args.action_timeout, header_timeout_s=args.header_timeout,
-              body_idle_s=args.body_timeout,
+              body_idle_s=args.body_timeout, settle_source=args.settle_source,
               allowed_hosts=tuple(args.allowed_host))
     except (BindRefused, TokenFileError) as exc:
         print(f"error: {exc}", file=sys.stderr)
