@@ -49,7 +49,7 @@ def main() -> None:
 
     env = gym.make("LocalDesktop-v0", **{**common, "settle": {}})
     env.reset(seed=0)
-    settled = measure("env.step with default settle (120 ms stable)", lambda: env.step(ACTION), max(10, args.n // 4))
+    settled = measure("env.step with the default settle", lambda: env.step(ACTION), max(10, args.n // 4))
     env.close()
     print(f"one env: {1000 / settled.median:.1f} steps/s with the default settle ({settled.median:.0f} ms/step)")
 

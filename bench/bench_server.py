@@ -65,7 +65,7 @@ def main() -> None:
             off = SettleSpec(timeout_s=0)
             step_png = measure("client.step PNG (1 round trip)", lambda: vm.step(CLICK, off, "png"), args.n)
             step_jpeg = measure("client.step JPEG (1 round trip)", lambda: vm.step(CLICK, off, "jpeg"), args.n)
-            settled = measure("client.step JPEG + settle 120 ms",
+            settled = measure("client.step JPEG + default settle",
                               lambda: vm.step(CLICK, SettleSpec(), "jpeg"), max(10, args.n // 5))
             stock_path = measure(
                 "WAA client path: /execute python -c",
