@@ -117,26 +117,28 @@ class DragTo(_Action):
                 f"pyautogui.mouseUp(button={self.button!r})")
 
 
-class MouseDown(_Action):
+class _Button(_Action):
+    """Press or release a mouse button where the pointer is: ``pyautogui.<call>(button=...)``."""
+
+    button: Button = "left"
+    holds: ClassVar[bool] = True
+    call: ClassVar[str] = ""
+    example: ClassVar[dict[str, Any]] = {"button": "left"}
+
+    def code(self, scale: tuple[float, float]) -> str:
+        return f"pyautogui.{self.call}(button={self.button!r})"
+
+
+class MouseDown(_Button):
     action_type: Literal["MOUSE_DOWN"] = "MOUSE_DOWN"
-    button: Button = "left"
-    holds: ClassVar[bool] = True
     summary: ClassVar[str] = "press a mouse button where the pointer is (hold it)"
-    example: ClassVar[dict[str, Any]] = {"button": "left"}
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.mouseDown(button={self.button!r})"
+    call: ClassVar[str] = "mouseDown"
 
 
-class MouseUp(_Action):
+class MouseUp(_Button):
     action_type: Literal["MOUSE_UP"] = "MOUSE_UP"
-    button: Button = "left"
-    holds: ClassVar[bool] = True
     summary: ClassVar[str] = "release a held mouse button"
-    example: ClassVar[dict[str, Any]] = {"button": "left"}
-
-    def code(self, scale: tuple[float, float]) -> str:
-        return f"pyautogui.mouseUp(button={self.button!r})"
+    call: ClassVar[str] = "mouseUp"
 
 
 class Scroll(_Action):
