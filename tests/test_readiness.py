@@ -42,8 +42,8 @@ def test_oracle_solves_every_episode_while_the_app_stutters(desktop_programs, tm
 
 
 @pytest.mark.desktop
-@pytest.mark.parametrize("source", ["damage", "frames"])
-@pytest.mark.parametrize("stable_ms", [None, 120.0], ids=["default-window", "120ms"])
+@pytest.mark.parametrize(("source", "stable_ms"), [("damage", None), ("damage", 120.0), ("frames", None)],
+                         ids=["damage-default", "damage-120ms", "frames-default"])
 def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_path, monkeypatch, source, stable_ms):
     """Typing into a stuttering editor: the frame the step returns is the one that stays, whether the
     settle hears of changes from damage events or compares frames."""
