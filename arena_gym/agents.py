@@ -103,9 +103,10 @@ def load_agent(spec: str, seed: int = 0) -> Agent:
     elif not hasattr(target, "act") and callable(target) and len(inspect.signature(target).parameters) < 2:
         target = target()  # a factory
     if hasattr(target, "act"):
-        if not hasattr(target, "reset"):
-            target.reset = lambda task: None
-        return target
+        if hasattr(target, "reset"):
+            return target
+        # act alone: wrapped, with its face, rather than given a reset of ours
+        return FunctionAgent(target.act, getattr(target, "action_face", "structured"))
     if callable(target):
         return FunctionAgent(target)
     raise ValueError(f"{spec} gave {type(target).__name__}, which has no act(obs, info)")

@@ -16,6 +16,7 @@ import gymnasium as gym
 import yaml
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -132,9 +133,10 @@ def summary_table(results: list[EpisodeResult]) -> Table:
 
 
 def _line(n: int, total: int, r: EpisodeResult) -> str:
-    status = f"[red]{r.failure}[/red]" if r.failure else (
+    # Task ids and failure messages are shown as they are, never read as markup.
+    status = f"[red]{escape(r.failure)}[/red]" if r.failure else (
         "[green]solved[/green]" if r.reward >= 1.0 else "not solved")
-    return (f"[{n}/{total}] {r.task_id or '?':<24} reward {r.reward:.2f}  steps {r.steps:>2}  "
+    return (f"\\[{n}/{total}] {escape(r.task_id or '?'):<24} reward {r.reward:.2f}  steps {r.steps:>2}  "
             f"{r.seconds:5.1f}s  {status}")
 
 
