@@ -59,6 +59,10 @@ def test_actions_are_drawn_where_they_happened(run):
     (drag,) = [m for m in cards[1].marks if m.kind == "DRAG_TO"]
     assert drag.points == [(20.0, 20.0), (200.0, 150.0)]  # screen pixels scaled to the 320x200 screenshot
     assert cards[2].marks[0].label == "TYPING 'hello'"
+    # A drag written as down, move, up (as the structured DRAG_TO is sent) is one path from where it began.
+    (drag,) = action_marks("import pyautogui; pyautogui.moveTo(10, 10); pyautogui.mouseDown(button='left'); "
+                           "pyautogui.moveTo(100, 50); pyautogui.mouseUp(button='left')", (1, 1), None)[1:]
+    assert drag.kind == "DRAG_TO" and drag.points == [(10, 10), (100, 50)]
     assert action_marks({"action_type": "HOTKEY", "keys": ["ctrl", "s"]}, (1, 1), None)[0].label == "HOTKEY ctrl+s"
 
 

@@ -88,17 +88,19 @@ def _code_marks(code: str, scale: tuple[float, float], pointer: tuple[float, flo
 
 
 def _merge_drags(marks: list[Mark]) -> list[Mark]:
-    """mouseDown, moveTo, mouseUp (how a structured DRAG_TO is sent) drawn as one drag path."""
+    """mouseDown, moves, mouseUp (how a structured DRAG_TO is sent) drawn as one drag path."""
     out: list[Mark] = []
     for mark in marks:
-        if mark.kind == "MOUSE_UP" and out and out[-1].kind in ("MOVE_TO", "MOUSE_DOWN"):
-            start = out[-2].points[0] if len(out) > 1 and out[-2].kind == "MOUSE_DOWN" else out[-1].points[0]
-            if len(out) > 1 and out[-2].kind == "MOUSE_DOWN":
-                out.pop()
-            end = out.pop().points[-1]
-            out.append(Mark("DRAG_TO", [start, end]))
-        else:
+        downs = [i for i, m in enumerate(out) if m.kind == "MOUSE_DOWN"]
+        if mark.kind != "MOUSE_UP" or not downs:
             out.append(mark)
+            continue
+        first = downs[-1]
+        path = [m.points[-1] for m in out[first:] if m.points and m.kind in ("MOUSE_DOWN", "MOVE_TO")]
+        if mark.points and (not path or path[-1] != mark.points[-1]):
+            path.append(mark.points[-1])
+        del out[first:]
+        out.append(Mark("DRAG_TO", path))
     return out
 
 
