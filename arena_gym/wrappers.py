@@ -15,6 +15,7 @@ import numpy as np
 from PIL import Image
 
 from . import actions as A
+from .jsonable import jsonable
 
 log = logging.getLogger(__name__)
 
@@ -101,18 +102,6 @@ def sb3_env(env: gym.Env, **kwargs: Any) -> gym.Env:
     return FlatObservation(DiscreteActions(env, **kwargs), size=size)
 
 
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, (np.integer, np.floating)):
-        return value.item()
-    if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_jsonable(v) for v in value]
-    return value if isinstance(value, (str, int, float, bool)) or value is None else repr(value)
-
-
 class RecordEpisodes(gym.Wrapper):
     """Writes each episode to ``out_dir/<n>-<task>/``: ``steps.jsonl`` (one line per reset/step, flushed at
     once) and ``step-<k>.png`` screenshots. Nothing waits for the episode's end, so a crash loses nothing."""
@@ -137,7 +126,7 @@ class RecordEpisodes(gym.Wrapper):
         screen = getattr(self.env.unwrapped, "screen_size", None)
         if screen is not None:
             record["screen"] = list(screen)  # code actions are in screen pixels; the viewer scales them
-        self._log.write(json.dumps(_jsonable(record)) + "\n")
+        self._log.write(json.dumps(jsonable(record)) + "\n")
         self._log.flush()
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict]:

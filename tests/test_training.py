@@ -8,8 +8,9 @@ import gymnasium as gym
 import pytest
 
 import arena_gym  # noqa: F401 - registers the ids
+from arena_gym.rollout import EpisodeRecord
 from training import ppo_local
-from training.rollouts import Episode, collect_groups, group_advantages
+from training.rollouts import collect_groups, group_advantages
 
 FAST = {"settle": {"timeout_s": 0.5, "stable_ms": 60}, "reset_settle": {"timeout_s": 10, "stable_ms": 300},
         "observation": {"width": 320, "height": 200}}
@@ -22,7 +23,7 @@ class AlternatingTypist:
         self.episode = -1
         self.typed = False
 
-    def reset(self, task) -> None:
+    def reset(self, info) -> None:
         self.episode += 1
         self.typed = False
 
@@ -41,21 +42,26 @@ def test_groups_score_each_episode_and_rank_them_within_the_group(desktop_progra
     finally:
         env.close()
     assert [e.reward for e in group.episodes] == [1.0, 0.0, 1.0]
-    assert all(e.reward_valid and e.steps == 2 for e in group.episodes)
+    assert all(e.reward_valid and len(e.steps) == 2 for e in group.episodes)
     good, bad, _ = group.episodes
     assert good.advantage > 0 > bad.advantage
     assert group.mean_reward == pytest.approx(2 / 3)
     record = json.loads(out.read_text())
     assert record["task_id"] == "te-type-hello" and len(record["episodes"]) == 3
+    assert len({e.seed for e in group.episodes}) == 1  # one start for the whole group
+
+
+def episode(**fields):
+    return EpisodeRecord(task_id="t", seed=0, group="t#0", slot="s", where={}, policy_version=0, **fields)
 
 
 def test_infrastructure_failures_are_left_out_of_the_group_baseline():
-    episodes = [Episode("t", None, reward=1.0), Episode("t", None, reward=0.0),
-                Episode("t", None, reward=0.0, reward_valid=False, infra_error="Unreachable: VM gone")]
+    episodes = [episode(reward=1.0), episode(reward=0.0),
+                episode(reward=0.0, reward_valid=False, infra_error="Unreachable: VM gone")]
     group_advantages(episodes)
     assert episodes[2].advantage is None
     assert episodes[0].advantage == pytest.approx(1.0, abs=1e-4) and episodes[1].advantage == pytest.approx(-1.0, abs=1e-4)
-    lone = [Episode("t", None, reward=1.0), Episode("t", None, reward_valid=False)]
+    lone = [episode(reward=1.0), episode(reward_valid=False)]
     group_advantages(lone)
     assert lone[0].advantage is None  # one valid episode is no baseline
 

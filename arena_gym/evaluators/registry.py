@@ -9,6 +9,7 @@ This module imports nothing of the package: it is the leaf everything else asks.
 from __future__ import annotations
 
 import difflib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -132,10 +133,17 @@ def get_getter(name: str) -> Getter:
 
 
 _loaded = False
+_loading = threading.RLock()
 
 
 def _load_builtin() -> None:
+    """Register the built-in getters and metrics once. Envs on many threads (the collector's slots) look
+    names up at once: the lock keeps any of them from seeing a half-filled registry."""
     global _loaded
-    if not _loaded:
-        _loaded = True
-        from . import getters, metrics  # noqa: F401 - importing registers them
+    if _loaded:
+        return
+    with _loading:
+        if not _loaded:
+            from . import getters, metrics  # noqa: F401 - importing registers them
+
+            _loaded = True
