@@ -1,9 +1,17 @@
 #!/usr/bin/env bash
 # Installs everything arena-gym needs on a Debian machine: apt packages (as root), a virtualenv in
-# .venv, and the package with its server, training and dev extras. Safe to run again: it only does
-# what is still missing.
+# .venv, and the package with its server, training, ray and dev extras. With --rllib also .venv-rllib:
+# RLlib pins gymnasium 1.2.2, so it gets a virtualenv of its own and .venv keeps the newest gymnasium.
+# Safe to run again: it only does what is still missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+with_rllib=0
+for arg in "$@"; do
+  case $arg in
+    --rllib) with_rllib=1 ;;
+    *) echo "setup: unknown option $arg (known: --rllib)" >&2; exit 2 ;;
+  esac
+done
 
 APT_PACKAGES=(
   xvfb x11-utils x11-xserver-utils xdotool wmctrl openbox xterm xclip mousepad dbus-x11 dbus libglib2.0-bin
@@ -29,20 +37,31 @@ if ((${#missing[@]})); then
 fi
 
 PYTHON=${PYTHON:-python3}
-if [[ ! -x .venv/bin/python ]]; then
-  echo "setup: creating .venv"
-  "$PYTHON" -m venv .venv
-fi
-# torch first, pinned: that version is the CPU build this machine serves; a loose pin would pull CUDA.
-if ! .venv/bin/python -c "import torch" 2>/dev/null; then
-  echo "setup: installing torch (CPU)"
-  .venv/bin/pip install -q torch==2.13.0
-fi
-stamp=.venv/.arena-gym-installed
-if [[ ! -f $stamp || pyproject.toml -nt $stamp ]]; then
-  echo "setup: installing arena-gym into .venv"
-  .venv/bin/pip install -q -e ".[server,evaluate,media,training,dev]"
-  touch "$stamp"
+
+# install_into VENV EXTRAS: the virtualenv, torch, then the package with those extras (again only when
+# pyproject.toml changed since).
+install_into() {
+  local venv=$1 extras=$2
+  if [[ ! -x $venv/bin/python ]]; then
+    echo "setup: creating $venv"
+    "$PYTHON" -m venv "$venv"
+  fi
+  # torch first, pinned: that version is the CPU build this machine serves; a loose pin would pull CUDA.
+  if ! "$venv/bin/python" -c "import torch" 2>/dev/null; then
+    echo "setup: installing torch (CPU) into $venv"
+    "$venv/bin/pip" install -q torch==2.13.0
+  fi
+  local stamp=$venv/.arena-gym-installed
+  if [[ ! -f $stamp || pyproject.toml -nt $stamp || $(cat "$stamp") != "$extras" ]]; then
+    echo "setup: installing arena-gym[$extras] into $venv"
+    "$venv/bin/pip" install -q -e ".[$extras]"
+    echo "$extras" > "$stamp"
+  fi
+}
+
+install_into .venv server,evaluate,media,training,ray,dev
+if ((with_rllib)); then
+  install_into .venv-rllib server,evaluate,training,rllib,dev
 fi
 
 # The accessibility tree comes from AT-SPI, whose Python bindings (pyatspi, gi) only Debian ships. Expose
@@ -51,12 +70,15 @@ fi
 system_packages=/usr/lib/python3/dist-packages
 venv_abi=$(.venv/bin/python -c 'import sys; print("%d.%d" % sys.version_info[:2])')
 system_abi=$(/usr/bin/python3 -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || true)
-site=$(.venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
-if [[ $venv_abi == "$system_abi" && -d $system_packages/pyatspi && -d $system_packages/gi ]]; then
-  mkdir -p .venv/system-atspi
-  ln -sfn "$system_packages/pyatspi" .venv/system-atspi/pyatspi
-  ln -sfn "$system_packages/gi" .venv/system-atspi/gi
-  echo "$PWD/.venv/system-atspi" > "$site/arena-gym-system-atspi.pth"
-elif [[ ! -f $site/arena-gym-system-atspi.pth ]]; then
-  echo "setup: the virtualenv's Python ($venv_abi) is not the system's ($system_abi): no accessibility tree" >&2
-fi
+for venv in .venv .venv-rllib; do
+  [[ -x $venv/bin/python ]] || continue
+  site=$($venv/bin/python -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+  if [[ $venv_abi == "$system_abi" && -d $system_packages/pyatspi && -d $system_packages/gi ]]; then
+    mkdir -p $venv/system-atspi
+    ln -sfn "$system_packages/pyatspi" $venv/system-atspi/pyatspi
+    ln -sfn "$system_packages/gi" $venv/system-atspi/gi
+    echo "$PWD/$venv/system-atspi" > "$site/arena-gym-system-atspi.pth"
+  elif [[ ! -f $site/arena-gym-system-atspi.pth ]]; then
+    echo "setup: $venv's Python ($venv_abi) is not the system's ($system_abi): no accessibility tree" >&2
+  fi
+done

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # The test command: set up (idempotent), lint and type-check, then run the whole suite: the default tier,
-# then the heavy tiers (stuttering apps, training loops, every task end to end, fuzzing). Extra arguments go
+# then the heavy tiers (stuttering apps, training loops, every task end to end, fuzzing, a two-node Ray
+# cluster and RLlib; RLlib's tests run in .venv-rllib, where its gymnasium pin is installed). Extra arguments go
 # to pytest, and then only the default tier runs with them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/setup.sh
+bash scripts/setup.sh --rllib
 if [[ $# -eq 0 ]]; then
   # Static checks first: lint, and types (mypy with the pydantic plugin; its settings are in pyproject.toml).
   .venv/bin/ruff check arena_gym bridges training tests bench
@@ -12,5 +13,5 @@ if [[ $# -eq 0 ]]; then
 fi
 .venv/bin/python -m pytest -ra "$@"
 if [[ $# -eq 0 ]]; then
-  .venv/bin/python -m pytest -ra -m "stutter or slow"
+  .venv/bin/python -m pytest -ra -m "stutter or slow or ray"
 fi

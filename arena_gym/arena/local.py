@@ -482,6 +482,15 @@ class LocalArena:
         return f"LocalArena(id={self.id!r}, display={self.display!r}, url={self.url!r})"
 
 
+def reap(arena_id: str) -> int:
+    """Stop what is left of an arena whose owner died (a killed process or Ray actor): every process
+    carrying its id, and its work folder. Returns how many processes were found."""
+    left = len(_marked_pids(arena_id))
+    workdirs = list(Path(tempfile.gettempdir()).glob(f"arena-gym-{arena_id}-*"))
+    _teardown(arena_id, [], workdirs[0] if workdirs else None)
+    return left
+
+
 def _teardown(arena_id: str, procs: list[subprocess.Popen[bytes]], workdir: Path | None) -> None:
     for proc in reversed(procs):  # the server first, the display last
         terminate_tree(proc, grace_s=5.0)

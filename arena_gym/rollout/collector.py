@@ -167,6 +167,13 @@ class Collector:
                                         "utilisation": round(s.busy_s / wall, 3), "where": s.where,
                                         "last_error": s.last_error} for s in self._slots}}
 
+    def handle(self, name: str) -> EnvHandle | None:
+        """The env handle slot ``name`` drives now (None while it has none)."""
+        for slot in self._slots:
+            if slot.spec.name == name:
+                return slot.handle
+        raise KeyError(f"no slot {name!r}; slots: {[s.spec.name for s in self._slots]}")
+
     def slot_states(self) -> dict[str, str]:
         return {s.spec.name: s.state.value for s in self._slots}
 
