@@ -77,6 +77,7 @@ def vm_index(worker: int, vector: int, per_runner: int, runners: int) -> int:
 def make_rllib_env(config: Any) -> gym.Env:
     """The env creator RLlib calls with its ``EnvContext`` (a dict with ``worker_index``)."""
     import arena_gym  # noqa: F401 - registers the ids in the runner's process
+
     from ..wrappers import sb3_env
 
     config = config if config is not None else {}
