@@ -3,6 +3,8 @@ tests do): slots land on both nodes, episodes arrive as they finish, a killed ac
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from arena_gym.polling import poll_until
@@ -24,7 +26,7 @@ def cluster(desktop_programs):
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "resources": {"box_a": 2}})
     cluster.add_node(num_cpus=2, resources={"box_b": 2})
     cluster.wait_for_nodes()
-    ray.init(address=cluster.address, logging_level="WARNING", log_to_driver=False)
+    ray.init(address=cluster.address, logging_level=logging.WARNING, log_to_driver=False)
     try:
         yield cluster
     finally:

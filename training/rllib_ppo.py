@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     except ImportError:
         print("RLlib is missing: bash scripts/setup.sh --rllib, then use .venv-rllib/bin/python", file=sys.stderr)
         return 2
-    ray.init(num_cpus=max(2, args.runners + 1), include_dashboard=False, logging_level="WARNING",
+    ray.init(num_cpus=max(2, args.runners + 1), include_dashboard=False, logging_level=logging.WARNING,
              log_to_driver=False)
     try:
         register_rllib_env()
