@@ -220,9 +220,11 @@ def test_vector_env_over_three_arenas_returns_three_screens(desktop_programs):
     envs = gym.make_vec("LocalDesktop-v0", num_envs=3, vectorization_mode="vector_entry_point",
                         tasks={"ids": ["te-type-hello"]}, **FAST, **SMALL)
     try:
+        assert envs.shared_memory  # observations are not pickled through the pipes
         obs, infos = envs.reset(seed=0)
         assert obs["screenshot"].shape == (3, 200, 320, 3)
         assert list(obs["instruction"]) == [obs["instruction"][0]] * 3
+        assert obs["instruction"][0].startswith("Type"), obs["instruction"]
         texts = [{"action_type": "TYPING", "text": t * 40} for t in ("a", "W", "#")]
         obs, rewards, terms, truncs, infos = envs.step(texts)
         assert not any(truncs)
@@ -440,3 +442,20 @@ def test_a_wrong_token_is_said_at_the_first_reset_and_is_one_slots_failure_in_a_
             assert all(infos["_infra_error"]) and "token" in infos["infra_error"][0]
         finally:
             envs.close()
+
+
+def test_text_observations_cross_shared_memory_whole_in_any_script():
+    import copy
+
+    from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
+
+    from arena_gym.envs.spaces import AnyText
+
+    space = AnyText(12)
+    memory = create_shared_memory(space, n=3)
+    view = read_from_shared_memory(space, memory, n=3)  # a vector env reads once, at its start
+    for i, text in enumerate(["Ünïcødé → ✓", "", "x" * 100]):
+        write_to_shared_memory(space, i, text, memory)
+    first, empty, long = copy.deepcopy(view)  # what each step hands out
+    assert first == "Ünïcødé → ✓" and empty == ""
+    assert long == "x" * 48  # cut at the slot's capacity (4 bytes a character), never spilling into the next

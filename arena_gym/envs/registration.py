@@ -74,8 +74,10 @@ def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, eval
         return gym.vector.SyncVectorEnv(fns)
     if mode != "async":
         raise ValueError(f"mode must be 'async' or 'sync', got {mode!r}")
-    # Text observations cannot live in shared memory.
-    return gym.vector.AsyncVectorEnv(fns, shared_memory=False, context="spawn")
+    # Observations cross in shared memory (AnyText included: envs/spaces.py), not pickled through a pipe.
+    from . import spaces  # noqa: F401 - registers AnyText's shared memory
+
+    return gym.vector.AsyncVectorEnv(fns, shared_memory=True, context="spawn")
 
 
 def _one_vm_each(env_id: str, num_envs: int, kwargs: dict[str, Any], needs_evaluate: bool) -> None:

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import multiprocessing as mp
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
+import numpy as np
+from gymnasium.vector.utils import shared_memory
 
 
 class AnyText(gym.spaces.Text):
@@ -79,3 +83,57 @@ class ComputerActionSpace(gym.Space):
     def __eq__(self, other: object) -> bool:
         return isinstance(other, ComputerActionSpace) and (other.width, other.height, other.types) == (
             self.width, self.height, self.types)
+
+
+# AnyText in a vector env's shared memory: gymnasium's Text keeps only its charset's characters, an
+# instruction has any. Each slot holds a 4-byte length and up to 4 bytes of UTF-8 per character, so
+# observations (3 MB screenshots included) cross from the sub-env processes without being pickled.
+def _text_capacity(space: AnyText) -> int:
+    return 4 + 4 * space.max_length
+
+
+@shared_memory.create_shared_memory.register(AnyText)
+def _create_any_text(space: AnyText, n: int = 1, ctx: Any = mp) -> Any:
+    return ctx.Array("B", n * _text_capacity(space))
+
+
+class SharedTexts(Sequence[str]):
+    """The texts of all sub-envs, read from shared memory when looked at. gymnasium reads a vector env's
+    shared memory once, at its start, and hands out copies of that object each step: arrays are views
+    and stay current, a tuple of str would not, so this reads like a view (and copies as a tuple)."""
+
+    def __init__(self, memory: Any, capacity: int, n: int) -> None:
+        self._rows = np.frombuffer(memory.get_obj(), dtype=np.uint8).reshape((n, capacity))
+
+    def __getitem__(self, index: Any) -> Any:
+        if isinstance(index, slice):
+            return tuple(self)[index]
+        row = self._rows[index]
+        length = int.from_bytes(row[:4].tobytes(), "little")
+        return row[4: 4 + length].tobytes().decode("utf-8", errors="ignore")
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __eq__(self, other: object) -> bool:
+        return tuple(self) == (tuple(other) if isinstance(other, Sequence) else other)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __repr__(self) -> str:
+        return repr(tuple(self))
+
+
+@shared_memory.read_from_shared_memory.register(AnyText)
+def _read_any_text(space: AnyText, memory: Any, n: int = 1) -> SharedTexts:
+    return SharedTexts(memory, _text_capacity(space), n)
+
+
+@shared_memory.write_to_shared_memory.register(AnyText)
+def _write_any_text(space: AnyText, index: int, value: str, memory: Any) -> None:
+    size = _text_capacity(space)
+    encoded = str(value).encode("utf-8")[: size - 4]
+    row = np.frombuffer(memory.get_obj(), dtype=np.uint8)[index * size: (index + 1) * size]
+    row[:4] = np.frombuffer(len(encoded).to_bytes(4, "little"), np.uint8)
+    row[4: 4 + len(encoded)] = np.frombuffer(encoded, np.uint8)
