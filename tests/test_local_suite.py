@@ -62,3 +62,38 @@ def suite_arena():
 @pytest.mark.parametrize("task", TASKS, ids=[t.task_id for t in TASKS])
 def test_local_task(suite_arena, task, solve, tmp_path):
     assert run(suite_arena, task, tmp_path, solve) == (1.0 if solve else 0.0)
+
+
+def test_pixel_tasks_reuse_their_window_and_never_read_the_last_layout(suite_arena, tmp_path):
+    """Without the close every reset does, the targets window stays: a reset redraws it for the task's seed
+    (no new interpreter or window), and setup waits for the new layout, not the one left on disk."""
+    pixels = {t.task_id: t for t in TASKS if t.domain == "pixels"}
+    suite_arena.client.close_all()
+    pids, layouts = set(), {}
+    for task_id in ["click-red", "click-blue", "click-red"]:
+        task = pixels[task_id]
+        SetupExecutor(suite_arena.client, "linux", Fetcher(tmp_path / "dl"), Path(task.path).parent).run(task.config)
+        state = suite_arena.home / ".local/share/arena-targets"
+        pids.add((state / "app.pid").read_text())
+        layouts.setdefault(task_id, (state / "layout.json").read_text())
+        assert (state / "layout.json").read_text() == layouts[task_id]
+        for step in task.oracle:
+            if step != "DONE":
+                suite_arena.client.step(step, SettleSpec(timeout_s=5, stable_ms=100))
+        ctx = EvalContext(suite_arena.client, tmp_path / "cache", platform="linux", task_dir=Path(task.path).parent)
+        assert evaluate(task, ctx, "DONE").score == 1.0
+    assert len(pids) == 1  # one window served all three episodes
+    assert layouts["click-red"] != layouts["click-blue"]
+
+
+def test_every_target_holds_a_cell_centre_of_the_usual_click_grids():
+    from arena_gym.apps.targets import lattice_cells
+
+    size, pitch = 100, 160
+    cells = lattice_cells((0, 21), (820, 520), pitch, size)
+    assert len(cells) >= 8
+    for grid in [(8, 5), (16, 10), (32, 20)]:
+        centres_x = [(i + 0.5) * 1280 / grid[0] for i in range(grid[0])]
+        centres_y = [(j + 0.5) * 800 / grid[1] for j in range(grid[1])]
+        for cx, cy in cells:
+            assert any(abs(x - cx) < size / 2 for x in centres_x) and any(abs(y - cy) < size / 2 for y in centres_y)
