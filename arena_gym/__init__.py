@@ -8,7 +8,7 @@ __version__ = "0.1.0"
 
 def _register() -> None:
     try:
-        from .envs.registration import register_all
+        from .ids import register_all
     except ImportError:  # gymnasium missing: the wire layer and servers still work
         return
     register_all()

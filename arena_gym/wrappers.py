@@ -96,10 +96,23 @@ class FlatObservation(gym.ObservationWrapper):
         }
 
 
+class ScoredEnd(gym.Wrapper):
+    """An episode the step limit ended was still scored: its reward is the final score and nothing comes
+    after it. Say so as ``terminated`` (learners bootstrap a value past a truncation: SB3 through
+    ``TimeLimit.truncated``, which is then False). Truncations by infrastructure stay truncations."""
+
+    def step(self, action: Any) -> tuple[Any, SupportsFloat, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        if truncated and not terminated and info.get("reward_valid", True) and "score" in info:
+            terminated, truncated = True, False
+            info = {**info, "step_limit": True}
+        return obs, reward, terminated, truncated, info
+
+
 def sb3_env(env: gym.Env, **kwargs: Any) -> gym.Env:
-    """The SB3 face in one call: ``FlatObservation(DiscreteActions(env))``."""
+    """The SB3 face in one call: ``FlatObservation(DiscreteActions(ScoredEnd(env)))``."""
     size = kwargs.pop("size", None)
-    return FlatObservation(DiscreteActions(env, **kwargs), size=size)
+    return FlatObservation(DiscreteActions(ScoredEnd(env), **kwargs), size=size)
 
 
 class RecordEpisodes(gym.Wrapper):

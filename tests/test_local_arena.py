@@ -76,3 +76,18 @@ def test_server_prints_its_url_first(desktop_programs):
         finally:
             proc.terminate()
             proc.wait(timeout=10)
+
+
+def test_a_process_stopped_with_sigterm_takes_its_arena_with_it(desktop_programs):
+    """Schedulers and ``timeout`` stop trainers with SIGTERM, which skips atexit: nothing may be left."""
+    code = ("import time\nfrom arena_gym.arena import LocalArena\n"
+            "a = LocalArena(apps=['xterm']).start()\nprint(a.id, flush=True)\ntime.sleep(600)\n")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    try:
+        arena_id = proc.stdout.readline().strip()
+        assert arena_id and _marked_pids(arena_id)
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=60) == 128 + signal.SIGTERM
+        wait_for(lambda: not _marked_pids(arena_id), 30, "the arena's processes to be gone")
+    finally:
+        proc.kill()

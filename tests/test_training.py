@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import gymnasium as gym
+import numpy as np
 import pytest
 
 import arena_gym  # noqa: F401 - registers the ids
@@ -77,3 +78,68 @@ def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, caps
     assert result["mean_score"] in (0.0, 0.5, 1.0)  # two valid episodes of a task that scores 0 or 1
     assert (out / "model.zip").is_file()
     assert json.loads(capsys.readouterr().out) == result
+
+
+class FlakyCounter(gym.Env):
+    """Fault injection: three steps an episode, scored at the step limit; every third episode is cut short
+    by an injected infrastructure failure instead."""
+
+    observation_space = gym.spaces.Box(0.0, 1.0, (2,), np.float32)
+    action_space = gym.spaces.Discrete(2)
+
+    def __init__(self) -> None:
+        self.episode, self.t = 0, 0
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        self.episode, self.t = self.episode + 1, 0
+        return np.zeros(2, np.float32), {}
+
+    def step(self, action):
+        self.t += 1
+        obs = np.full(2, self.t / 3, np.float32)
+        if self.t < 3:
+            return obs, 0.0, False, False, {"reward_valid": True}
+        if self.episode % 3 == 0:
+            return obs, 0.0, False, True, {"reward_valid": False, "infra_error": "injected: VM gone"}
+        return obs, 1.0, False, True, {"reward_valid": True, "score": 1.0}
+
+
+def test_a_scored_step_limit_is_an_end_and_an_infrastructure_cut_is_not():
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from arena_gym.wrappers import ScoredEnd
+
+    venv = DummyVecEnv([lambda: ScoredEnd(FlakyCounter())])
+    venv.reset()
+    ends = []
+    for _ in range(9):
+        _, _, dones, infos = venv.step(np.array([0]))
+        if dones[0]:
+            ends.append((infos[0]["TimeLimit.truncated"], infos[0]["reward_valid"]))
+    # Scored episodes do not bootstrap past their score; the cut one would, but it never reaches the loss.
+    assert ends == [(False, True), (False, True), (True, False)]
+
+
+def test_steps_of_episodes_that_were_not_scored_never_reach_the_loss():
+    from stable_baselines3 import PPO
+    from stable_baselines3.common.vec_env import DummyVecEnv
+
+    from arena_gym.wrappers import ScoredEnd
+    from training.valid_episodes import ValidEpisodes, ValidRolloutBuffer
+
+    seen = {}
+
+    class Watch(ValidEpisodes):
+        def _on_rollout_end(self) -> None:
+            buffer = self.model.rollout_buffer
+            seen["valid"] = int(buffer.valid.sum())
+            seen["sampled"] = sum(len(batch.actions) for batch in buffer.get(4))
+
+    venv = DummyVecEnv([lambda: ScoredEnd(FlakyCounter())])
+    model = PPO("MlpPolicy", venv, n_steps=12, batch_size=4, n_epochs=1, seed=0, device="cpu",
+                rollout_buffer_class=ValidRolloutBuffer)
+    watch = Watch()
+    model.learn(total_timesteps=12, callback=watch)
+    assert watch.dropped_episodes == 1 and watch.dropped_steps == 3
+    assert seen["valid"] == 9 and seen["sampled"] == 9  # the third episode's three steps are left out

@@ -170,6 +170,7 @@ class LocalArena:
         runtime.mkdir(mode=0o700)
         (self.workdir / "logs").mkdir()
         atexit.register(self.stop)
+        _exit_on_sigterm()
         try:
             deadline = time.monotonic() + self.startup_timeout
             if self.use_sandbox:
@@ -480,6 +481,18 @@ class LocalArena:
 
     def __repr__(self) -> str:
         return f"LocalArena(id={self.id!r}, display={self.display!r}, url={self.url!r})"
+
+
+def _exit_on_sigterm() -> None:
+    """A process killed with SIGTERM (a scheduler, ``timeout``, ``kill``) skips ``atexit`` and would leave its
+    arenas running: make SIGTERM exit the way Ctrl-C does, when nobody else handles it."""
+    if threading.current_thread() is not threading.main_thread():
+        return
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        def leave(signum: int, _frame: object) -> None:
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, leave)
 
 
 def reap(arena_id: str) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 
 import gymnasium as gym
 
+from ..ids import register_all  # noqa: F401 - kept importable from here
 from .config import DEFAULT_SERVER_URL, from_environment
 from .desktop_env import DesktopEnv
 
@@ -103,20 +104,3 @@ def make_osworld_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
 
 def make_local_vector(num_envs: int, **kwargs: Any) -> gym.vector.VectorEnv:
     return _vector(make_local, num_envs, **kwargs)
-
-
-def register_all() -> None:
-    specs = {
-        "WAA-v0": ("make_waa", "make_waa_vector"),
-        "OSWorld-v0": ("make_osworld", "make_osworld_vector"),
-        "LocalDesktop-v0": ("make_local", "make_local_vector"),
-    }
-    for env_id, (entry, vector_entry) in specs.items():
-        if env_id in gym.registry:
-            continue
-        gym.register(
-            env_id,
-            entry_point=f"arena_gym.envs.registration:{entry}",
-            vector_entry_point=f"arena_gym.envs.registration:{vector_entry}",
-            nondeterministic=True,
-        )
