@@ -88,6 +88,6 @@ def test_a_process_stopped_with_sigterm_takes_its_arena_with_it(desktop_programs
         assert arena_id and _marked_pids(arena_id)
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=60) == 128 + signal.SIGTERM
-        wait_for(lambda: not _marked_pids(arena_id), 30, "the arena's processes to be gone")
+        wait_for(lambda: not _marked_pids(arena_id), 30, what="the arena's processes to be gone")
     finally:
         proc.kill()
