@@ -164,3 +164,87 @@ def test_the_evaluator_registry_is_whole_for_threads_that_look_at_once():
     for _ in range(3):
         out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
         assert out.stdout.startswith("0 "), out.stdout + out.stderr
+
+
+class ScriptedModelServer:
+    """An OpenAI-compatible chat endpoint on loopback that answers with scripted replies."""
+
+    def __init__(self, replies):
+        import http.server
+
+        self.replies, self.requests = list(replies), []
+        outer = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((self.path, body))
+                reply = outer.replies.pop(0) if len(outer.replies) > 1 else outer.replies[0]
+                data = json.dumps({"choices": [{"message": {"role": "assistant", "content": reply},
+                                                "logprobs": {"content": [{"token": "x", "logprob": -0.25}]}}],
+                                   "usage": {"prompt_tokens": 900, "completion_tokens": 12}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_the_openai_compatible_policy_acts_and_keeps_what_a_trainer_needs(two_arenas):
+    from arena_gym.rollout.openai_policy import OpenAIChatPolicy
+
+    replies = ['I will click.\n```json\n{"action_type": "CLICK", "x": 100, "y": 60}\n```', "DONE"]
+    with ScriptedModelServer(replies) as model:
+        policy = OpenAIChatPolicy(model.url, model="scripted", api_key="k")
+        with Collector(slots_on(two_arenas[:1]), policy) as collector:
+            (record,) = collector.run(["click-red"], seed=0)
+    assert record.reward_valid and [s.action for s in record.steps] == [
+        {"action_type": "CLICK", "x": 100, "y": 60}, {"action_type": "DONE"}]
+    assert record.steps[0].extras["logprobs"] == {"content": [{"token": "x", "logprob": -0.25}]}
+    assert record.steps[0].extras["completion"].startswith("I will click.")
+    path, body = model.requests[0]
+    assert path == "/v1/chat/completions" and body["model"] == "scripted" and body["logprobs"] is True
+    system, user = body["messages"]
+    assert "CLICK" in system["content"] and "320x200" in system["content"].replace(" ", "")
+    assert user["content"][0]["text"].startswith("Task: Click the red square.")
+    assert user["content"][1]["image_url"]["url"].startswith("data:image/png;base64,")
+
+
+def test_model_replies_are_read_as_actions():
+    from arena_gym.rollout.openai_policy import parse_reply
+
+    assert parse_reply('{"action_type": "PRESS", "key": "enter"} and then {"x": 1}') == {
+        "action_type": "PRESS", "key": "enter"}
+    assert parse_reply("DONE") == {"action_type": "DONE"}
+    assert parse_reply("no idea") == "no idea"  # the env refuses it as an invalid action, costing a step
+
+
+def test_the_grpo_example_writes_groups_with_advantages(two_arenas, tmp_path, capsys):
+    from training import grpo_example
+
+    out = tmp_path / "groups.jsonl"
+    rc = grpo_example.main(["--server-urls", *[a.url for a in two_arenas], "--tasks", "click-red", "click-blue",
+                            "--group-size", "2", "--out", str(out)])
+    assert rc == 0
+    groups = [json.loads(line) for line in out.read_text().splitlines()]
+    assert sorted(g["task_id"] for g in groups) == ["click-blue", "click-red"]
+    for g in groups:
+        assert len(g["episodes"]) == 2 and len({e["seed"] for e in g["episodes"]}) == 1
+        assert all("logprob" in s["extras"] for e in g["episodes"] for s in e["steps"])
+    printed = capsys.readouterr().out
+    assert "click-red#0: rewards" in printed and "slots busy" in printed

@@ -125,6 +125,11 @@ class DesktopEnv(gym.Env):
         obs = self._observe(result, error="" if result.ok else (result.error or "action failed"))
         return self._after(obs, kind, t0, settle_ms=result.settle_ms, action_error=None if result.ok else result.error)
 
+    def reobserve(self) -> dict[str, Any]:
+        """A fresh observation without acting, for a wrapper that changed the desktop from outside after
+        reset (laid a window out anew). Infrastructure errors raise, as they do before an episode starts."""
+        return self._observe(self.coordinator.observe(self._reset_settle()), error="")
+
     @property
     def task_ids(self) -> list[str]:
         """The ids ``reset`` draws from (its task selection, in order)."""
