@@ -68,7 +68,7 @@ def solved_share(env: gym.Env, act: Any, task: str, episodes: int, seed: int) ->
             done = terminated or truncated
         if not info.get("reward_valid", True):
             raise RuntimeError(f"an evaluation episode was not scored: {info.get('infra_error') or info.get('unscorable')}")
-        solved += reward >= 1.0
+        solved += float(reward) >= 1.0
     return solved / episodes
 
 
