@@ -4,6 +4,7 @@ it shows is a real command. What a reader would change is changed here the same 
 
 from __future__ import annotations
 
+import ast
 import re
 import shlex
 import subprocess
@@ -34,15 +35,43 @@ def _run(script: str, tmp_path: Path, name: str) -> str:
 
 
 def test_the_readme_has_the_snippets_this_test_knows():
-    assert len(SNIPPETS) == 4, "a snippet was added or removed: run it here too"
+    assert len(SNIPPETS) == 7, "a snippet was added or removed: run it here too"
 
 
 @pytest.mark.desktop
-@pytest.mark.parametrize("index", [0, 2], ids=["local-desktop", "sb3"])
+@pytest.mark.parametrize("index", [0, 2, 4], ids=["local-desktop", "sb3", "collector"])
 def test_local_snippets_run_as_scripts(index, tmp_path, desktop_programs):
     out = _run(SNIPPETS[index], tmp_path, f"snippet{index}")
     if index == 2:
         assert "(80, 128, 3)" in out  # the observation is the size asked for, not silently another
+    if index == 4:
+        finished = [line.split() for line in out.splitlines()]
+        assert sorted(f[0] for f in finished) == ["calc-label-cell", "click-blue", "click-red"]
+        assert all(f[3] == "True" for f in finished)  # DONE at once: valid 0s
+
+
+@pytest.mark.ray
+def test_the_ray_snippet_runs_as_a_script(tmp_path, desktop_programs):
+    pytest.importorskip("ray", reason="Ray is not installed: pip install 'arena-gym[ray]'")
+    out = _run(SNIPPETS[6], tmp_path, "snippet6")
+    assert sorted(line.split()[0] for line in out.splitlines()) == ["click-blue", "click-red"]
+    assert all(line.split()[2] == "True" for line in out.splitlines())
+
+
+@pytest.mark.skipif(not WAA_TASKS.is_dir(), reason=f"WAA's task files are not at {WAA_TASKS}")
+def test_the_pool_snippet_runs_against_stock_vms(tmp_path):
+    with ExitStack() as stack:
+        lines = ["vms:"]
+        for i in range(2):
+            vm = stack.enter_context(StockWAAServer())
+            evaluator = stack.enter_context(evaluate_server(vm.url, "--platform", "windows", tasks=str(WAA_TASKS)))
+            lines += [f"  - name: waa-{i}", f"    server_url: {vm.url}", f"    evaluate_url: {evaluator}"]
+        pool = tmp_path / "pool.yaml"
+        pool.write_text("\n".join(lines) + "\n")
+        out = _run(SNIPPETS[5].replace("configs/pool.example.yaml", str(pool)), tmp_path, "snippet5")
+    episodes = ast.literal_eval(out.strip())
+    assert len(episodes) == 2 and all(valid for _, valid in episodes)
+    assert {slot for slot, _ in episodes} <= {"waa-0", "waa-1"}
 
 
 @pytest.mark.skipif(not WAA_TASKS.is_dir(), reason=f"WAA's task files are not at {WAA_TASKS}")
