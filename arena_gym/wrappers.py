@@ -32,12 +32,14 @@ def _observation_size(env: gym.Env) -> tuple[int, int]:
 class DiscreteActions(gym.ActionWrapper):
     """``MultiDiscrete([action type, x bin, y bin, key, text])`` -> a computer_13 action.
 
-    Clicks land on bin centres of a ``grid`` over the observation; ``keys`` (``"ctrl+s"`` is a hotkey)
-    and ``texts`` are small vocabularies for PRESS and TYPING.
+    Clicks land on bin centres of a ``grid`` over the observation, or over ``region`` of it (``(x0, y0, x1,
+    y1)`` as fractions of its width and height: a grid that fits an app's layout); ``keys`` (``"ctrl+s"``
+    is a hotkey) and ``texts`` are small vocabularies for PRESS and TYPING.
     """
 
     def __init__(self, env: gym.Env, grid: tuple[int, int] = (16, 10), keys: Sequence[str] = DEFAULT_KEYS,
-                 texts: Sequence[str] = ("hello",), types: Sequence[str] = DISCRETE_TYPES) -> None:
+                 texts: Sequence[str] = ("hello",), types: Sequence[str] = DISCRETE_TYPES,
+                 region: tuple[float, float, float, float] = (0.0, 0.0, 1.0, 1.0)) -> None:
         super().__init__(env)
         face = getattr(env.unwrapped, "config", None)
         if face is not None and face.action_face != "structured":
@@ -47,12 +49,18 @@ class DiscreteActions(gym.ActionWrapper):
         if unknown:
             raise ValueError(f"unknown action types {sorted(unknown)}; choose from {offered}")
         self.grid, self.keys, self.texts, self.types = grid, list(keys) or ["enter"], list(texts) or ["a"], list(types)
+        x0, y0, x1, y1 = region
+        if not (0 <= x0 < x1 <= 1 and 0 <= y0 < y1 <= 1):
+            raise ValueError(f"region is (x0, y0, x1, y1) as fractions of the screen, x0 < x1 and y0 < y1; got {region}")
         self.width, self.height = _observation_size(env)
+        self.region = region
         self.action_space = gym.spaces.MultiDiscrete([len(self.types), grid[0], grid[1], len(self.keys), len(self.texts)])
 
     def action(self, action: np.ndarray) -> dict[str, Any]:
         kind_i, gx, gy, key_i, text_i = (int(v) for v in action)
-        point = ((gx + 0.5) * self.width / self.grid[0], (gy + 0.5) * self.height / self.grid[1])
+        x0, y0, x1, y1 = self.region
+        point = ((x0 + (gx + 0.5) * (x1 - x0) / self.grid[0]) * self.width,
+                 (y0 + (gy + 0.5) * (y1 - y0) / self.grid[1]) * self.height)
         return A.from_discrete(self.types[kind_i], point, self.keys[key_i], self.texts[text_i])
 
 

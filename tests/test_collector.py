@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+from pathlib import Path
 
 import pytest
 
@@ -248,3 +249,42 @@ def test_the_grpo_example_writes_groups_with_advantages(two_arenas, tmp_path, ca
         assert all("logprob" in s["extras"] for e in g["episodes"] for s in e["steps"])
     printed = capsys.readouterr().out
     assert "click-red#0: rewards" in printed and "slots busy" in printed
+
+
+def _free_port_url():
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+
+
+def test_a_warm_spare_works_while_a_dead_vm_is_quarantined_then_declared_dead(two_arenas, tmp_path):
+    from arena_gym.polling import poll_until
+
+    slots = url_slots("LocalDesktop-v0", [_free_port_url(), *[a.url for a in two_arenas]], spares=1, **FAST)
+    assert [s.spare for s in slots] == [False, False, True]
+    with Collector(slots, lambda obs, info: DONE, quarantine_after=1, reprobe_s=0.2, max_probes=2,
+                   screenshots=tmp_path / "shots") as collector:
+        assert collector.max_in_flight == 2  # the spare adds no capacity, only a stand-in
+        records = collector.run(["click-red", "click-blue"] * 3, seed=0)
+        poll_until(lambda: collector.slot_states()["vm-0"] == "dead", 60, what="the dead VM to be declared dead")
+    assert all(r.reward_valid for r in records) and {r.slot for r in records} == {"vm-1", "vm-2"}
+    spans = sorted((r.started, r.started + r.seconds - 0.01) for r in records)  # less the rounding of seconds
+    assert max(sum(1 for s, e in spans if s <= t < e) for t, _ in spans) <= 2  # never more in flight than the cap
+    shot = records[0].steps[0].screenshot
+    assert shot and Path(shot).is_file() and Path(shot).parent.parent == tmp_path / "shots"
+
+
+def test_a_collection_whose_every_slot_is_dead_says_so():
+    from arena_gym.rollout import CollectorError
+
+    slots = url_slots("LocalDesktop-v0", [_free_port_url()], **FAST)
+    with Collector(slots, lambda obs, info: DONE, quarantine_after=1, reprobe_s=0.1, max_probes=1,
+                   max_retries=0) as collector:
+        collector.submit("click-red")
+        first = collector.next_episode(timeout=120)  # the episode its failure cut short comes out, marked
+        assert not first.reward_valid and "nothing answers" in (first.infra_error or "")
+        collector.submit("click-red")
+        with pytest.raises(CollectorError, match="every slot is dead"):
+            collector.next_episode(timeout=120)

@@ -97,3 +97,14 @@ def test_every_target_holds_a_cell_centre_of_the_usual_click_grids():
         centres_y = [(j + 0.5) * 800 / grid[1] for j in range(grid[1])]
         for cx, cy in cells:
             assert any(abs(x - cx) < size / 2 for x in centres_x) and any(abs(y - cy) < size / 2 for y in centres_y)
+
+
+def test_the_reference_trainers_grid_puts_each_click_on_a_target_cell():
+    from arena_gym.apps.targets import lattice_cells
+    from training.ppo_local import TARGETS_GRID, TARGETS_REGION
+
+    x0, y0, x1, y1 = TARGETS_REGION
+    clicks = {(round((x0 + (i + 0.5) * (x1 - x0) / TARGETS_GRID[0]) * 1280),
+               round((y0 + (j + 0.5) * (y1 - y0) / TARGETS_GRID[1]) * 800))
+              for i in range(TARGETS_GRID[0]) for j in range(TARGETS_GRID[1])}
+    assert clicks == set(lattice_cells((0, 21), (820, 520), 160, 100))  # one click per place a target can be

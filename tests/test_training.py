@@ -68,7 +68,11 @@ def test_infrastructure_failures_are_left_out_of_the_group_baseline():
 
 
 @pytest.mark.slow
-def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, capsys):
+def test_ppo_trainer_trains_saves_evaluates_and_writes_its_curve(desktop_programs, tmp_path, capsys, caplog):
+    import csv
+    import logging
+
+    caplog.set_level(logging.INFO)
     out = tmp_path / "ppo"
     rc = ppo_local.main(["--timesteps", "64", "--n-steps", "32", "--eval-episodes", "2", "--tasks", "click-red",
                          "--out", str(out)])
@@ -77,7 +81,30 @@ def test_ppo_trainer_trains_saves_and_evaluates(desktop_programs, tmp_path, caps
     assert result["timesteps"] >= 64 and result["episodes"] == 2 and result["train_infra_episodes"] == 0
     assert result["mean_score"] in (0.0, 0.5, 1.0)  # two valid episodes of a task that scores 0 or 1
     assert (out / "model.zip").is_file()
-    assert json.loads(capsys.readouterr().out) == result
+    printed = capsys.readouterr().out  # SB3's progress tables, then the result
+    assert json.loads(printed[printed.rindex("\n{") + 1:]) == result
+    rows = list(csv.DictReader((out / "curve.csv").open()))
+    assert len(rows) == result["train_episodes"] and all(r["task_id"] == "click-red" for r in rows)
+    assert (out / "progress.csv").is_file()  # SB3's own logger, as CSV
+    assert not [r for r in caplog.records if "HTTP Request" in r.getMessage()]  # no per-request lines
+
+
+def test_ppo_trainer_help_shows_its_defaults(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        ppo_local.main(["--help"])
+    assert exit_.value.code == 0
+    text = capsys.readouterr().out
+    assert "(default: 4096)" in text and "(default: (5, 3))" in text
+
+
+@pytest.mark.slow
+def test_the_learnability_check_runs_end_to_end(desktop_programs, tmp_path, capsys):
+    from training import learnability
+
+    assert learnability.main(["--smoke", "--out", str(tmp_path / "learn")]) == 0
+    result = json.loads((tmp_path / "learn" / "result.json").read_text())
+    assert set(result["per_task"]) == {"click-red", "click-blue"}
+    assert all(set(v) == {"random", "trained"} for v in result["per_task"].values())
 
 
 class FlakyCounter(gym.Env):

@@ -28,7 +28,7 @@ import gymnasium as gym
 
 from arena_gym.envs.desktop_env import desktop
 from arena_gym.polling import poll_until
-from training.ppo_local import _Help, make_env, quiet_http_logs, train
+from training.ppo_local import TARGETS_GRID, _Help, make_env, quiet_http_logs, train
 
 log = logging.getLogger("training.learnability")
 EVAL_SEED = 50_000
@@ -73,7 +73,7 @@ def solved_share(env: gym.Env, act: Any, task: str, episodes: int, seed: int) ->
 
 
 def build(args: argparse.Namespace, layouts: list[int] | None) -> gym.Env:
-    env = make_env(args.tasks, (64, 40), (8, 5), max_steps=1, types=("CLICK",))
+    env = make_env(args.tasks, (64, 40), TARGETS_GRID, max_steps=1, types=("CLICK",))
     return SeededLayout(env, layouts) if layouts is not None else env
 
 

@@ -4,8 +4,8 @@
 
 Each sub-env starts its own local arena (Xvfb, window manager, desktop server). Actions are
 ``MultiDiscrete`` (action type x click grid x key x text), observations a dict of arrays. The click grid's
-cell centres land on every target of the pixel tasks (their squares sit on a matching screen lattice), and
-their window is redrawn, not relaunched, at each reset.
+grid fits the pixel tasks' layout (their squares sit on a screen lattice; each cell centre is a lattice
+point), so every target is reachable, and their window is redrawn, not relaunched, at each reset.
 
 What the learner sees is only what is a score: episodes an infrastructure failure cut short are left out
 of every update (``training.valid_episodes``), and an episode the step limit ended is a scored end, not
@@ -34,18 +34,23 @@ log = logging.getLogger(__name__)
 
 # Clicking tasks need only pointer actions: a smaller action space learns in minutes on a CPU.
 POINTER_TYPES = ("CLICK", "DONE")
+# The targets window's squares sit on a 160-pixel screen lattice, 5 x 3 cells from the top left corner of a
+# 1280x800 screen (arena_gym.apps.targets): a 5x3 grid over that region puts each click on a cell centre.
+TARGETS_GRID = (5, 3)
+TARGETS_REGION = (0.0, 0.0, 800 / 1280, 480 / 800)
 FAST_SETTLE = {"timeout_s": 0.5, "stable_ms": 60}
 FAST_RESET_SETTLE = {"timeout_s": 10, "stable_ms": 100}
 
 
 def make_env(tasks: list[str], size: tuple[int, int], grid: tuple[int, int], max_steps: int,
-             types: tuple[str, ...] = POINTER_TYPES, **env_kwargs: Any) -> gym.Env:
+             types: tuple[str, ...] = POINTER_TYPES, region: tuple[float, float, float, float] = TARGETS_REGION,
+             **env_kwargs: Any) -> gym.Env:
     """The SB3 face over a local arena. Windows stay open between episodes: the pixel tasks' setup redraws
     their window for the task instead of starting it again."""
     env = gym.make("LocalDesktop-v0", tasks={"ids": tasks}, max_steps=max_steps,
                    observation={"width": 320, "height": 200, "image_format": "jpeg"},
                    settle=FAST_SETTLE, reset_settle=FAST_RESET_SETTLE, close_windows_on_reset=False, **env_kwargs)
-    return sb3_env(env, size=size, grid=grid, types=list(types))
+    return sb3_env(env, size=size, grid=grid, types=list(types), region=region)
 
 
 def _callback(curve_path: Path) -> Any:
@@ -122,7 +127,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--tasks", nargs="+", default=["click-red", "click-blue"], help="local task ids")
     parser.add_argument("--envs", type=int, default=1, help="sub-envs, each with its own arena (processes)")
     parser.add_argument("--max-steps", type=int, default=2, help="steps before the episode is scored")
-    parser.add_argument("--grid", type=parse_wxh, default=(8, 5), help="click grid over the screen, WxH")
+    parser.add_argument("--grid", type=parse_wxh, default=TARGETS_GRID,
+                        help="click grid, WxH, over the targets window's region (or the screen with --whole-screen)")
+    parser.add_argument("--whole-screen", action="store_true", help="the click grid covers the whole screen")
     parser.add_argument("--obs-size", type=parse_wxh, default=(64, 40), help="screenshot size the policy sees, WxH")
     parser.add_argument("--n-steps", type=int, default=128, help="PPO rollout length per env")
     parser.add_argument("--eval-episodes", type=int, default=10, help="greedy episodes after training")
@@ -139,7 +146,8 @@ def main(argv: list[str] | None = None) -> int:
         return 2
 
     def build() -> gym.Env:
-        return make_env(args.tasks, args.obs_size, args.grid, args.max_steps)
+        region = (0.0, 0.0, 1.0, 1.0) if args.whole_screen else TARGETS_REGION
+        return make_env(args.tasks, args.obs_size, args.grid, args.max_steps, region=region)
 
     vec_cls = SubprocVecEnv if args.envs > 1 else None
     venv = make_vec_env(build, n_envs=args.envs, seed=args.seed, vec_env_cls=vec_cls)
