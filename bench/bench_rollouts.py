@@ -55,11 +55,15 @@ def random_policy(seed: int) -> Any:
 def run_collector(urls: list[str], episodes: int, args: argparse.Namespace) -> dict[str, Any]:
     slots = url_slots("LocalDesktop-v0", urls, **env_kwargs(args))
     # An episode a stalled VM cut short is re-run on another slot: both runs end with ``episodes`` scores.
+    # As a trainer uses it: the queue never runs dry (twice the work is queued), and the run is measured up
+    # to the ``episodes``-th scored episode; what is still queued then is dropped.
     with Collector(slots, random_policy(args.seed), quarantine_after=1, reprobe_s=3600, max_retries=3) as collector:
-        for i in range(episodes):
-            collector.submit(TASKS[i % 2], seed=args.seed + i)
         t0 = time.monotonic()
-        records = list(collector.episodes())
+        for i in range(2 * episodes):
+            collector.submit(TASKS[i % 2], seed=args.seed + i)
+        records = []
+        while sum(r.reward_valid for r in records) < episodes:
+            records.append(collector.next_episode())
         wall = time.monotonic() - t0
         stats = collector.stats()
     valid = [r for r in records if r.reward_valid]

@@ -28,7 +28,7 @@ import gymnasium as gym
 
 from arena_gym.envs.desktop_env import desktop
 from arena_gym.polling import poll_until
-from training.ppo_local import TARGETS_GRID, _Help, make_env, quiet_http_logs, train
+from training.ppo_local import POINTER_TYPES, TARGETS_GRID, _Help, make_env, quiet_http_logs, train
 
 log = logging.getLogger("training.learnability")
 EVAL_SEED = 50_000
@@ -73,7 +73,8 @@ def solved_share(env: gym.Env, act: Any, task: str, episodes: int, seed: int) ->
 
 
 def build(args: argparse.Namespace, layouts: list[int] | None) -> gym.Env:
-    env = make_env(args.tasks, (64, 40), TARGETS_GRID, max_steps=1, types=("CLICK",))
+    # One step: a click (on a cell of the grid that fits the targets window) or DONE, then the score.
+    env = make_env(args.tasks, (64, 40), TARGETS_GRID, max_steps=1, types=POINTER_TYPES)
     return SeededLayout(env, layouts) if layouts is not None else env
 
 
@@ -81,7 +82,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.learnability", description=__doc__, formatter_class=_Help)
     parser.add_argument("--variant", choices=["fixed-layout", "seeded-layout"], default="fixed-layout")
     parser.add_argument("--tasks", nargs="+", default=["click-red", "click-blue"])
-    parser.add_argument("--timesteps", type=int, default=1536, help="PPO training steps (one click each)")
+    parser.add_argument("--timesteps", type=int, default=1024, help="PPO training steps (one action, one episode each)")
+    parser.add_argument("--learning-rate", type=float, default=2e-3)
+    parser.add_argument("--epochs", type=int, default=10, help="PPO epochs over each rollout of 64 episodes")
     parser.add_argument("--episodes", type=int, default=20, help="evaluation episodes per task and policy")
     parser.add_argument("--train-layouts", type=int, default=50, help="seeded-layout: layout seeds to train on")
     parser.add_argument("--target", type=float, default=0.9, help="the trained policy's share to reach")
@@ -110,7 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         env.close()
     venv = make_vec_env(lambda: build(args, train_layouts), n_envs=1, seed=args.seed)
-    model, stats, train_s = train(venv, args.timesteps, n_steps=64, seed=args.seed, out=args.out)
+    model, stats, train_s = train(venv, args.timesteps, n_steps=64, seed=args.seed, out=args.out,
+                                  learning_rate=args.learning_rate, n_epochs=args.epochs)
     env = build(args, eval_layouts)
     try:
         trained_share = {t: solved_share(env, lambda obs: model.predict(obs, deterministic=True)[0], t,

@@ -166,7 +166,8 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def train(venv: Any, timesteps: int, n_steps: int, seed: int, out: Path) -> tuple[Any, Any, float]:
+def train(venv: Any, timesteps: int, n_steps: int, seed: int, out: Path, learning_rate: float = 1e-3,
+          n_epochs: int = 4) -> tuple[Any, Any, float]:
     """PPO on ``venv`` with invalid episodes masked; SB3's log and the curve written to ``out``."""
     from stable_baselines3 import PPO
     from stable_baselines3.common.logger import configure
@@ -174,8 +175,8 @@ def train(venv: Any, timesteps: int, n_steps: int, seed: int, out: Path) -> tupl
     from training.valid_episodes import ValidDictRolloutBuffer
 
     stats = _callback(out / "curve.csv")
-    model = PPO("MultiInputPolicy", venv, n_steps=n_steps, batch_size=min(64, n_steps * venv.num_envs), n_epochs=4,
-                learning_rate=1e-3, ent_coef=0.01, seed=seed, device="cpu", verbose=0,
+    model = PPO("MultiInputPolicy", venv, n_steps=n_steps, batch_size=min(64, n_steps * venv.num_envs),
+                n_epochs=n_epochs, learning_rate=learning_rate, ent_coef=0.01, seed=seed, device="cpu", verbose=0,
                 rollout_buffer_class=ValidDictRolloutBuffer)
     model.set_logger(configure(str(out), ["stdout", "csv"]))
     t0 = time.perf_counter()

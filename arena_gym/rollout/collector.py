@@ -78,7 +78,8 @@ class _Slot:
     failures: int = 0  # consecutive episodes cut short by infrastructure
     probes: int = 0  # failed probes while quarantined
     episodes: int = 0
-    busy_s: float = 0.0
+    busy_s: float = 0.0  # in finished episodes
+    busy_since: float | None = None  # the running episode's start
     where: dict[str, Any] = field(default_factory=dict)
     last_error: str | None = None
     thread: threading.Thread | None = None
@@ -108,7 +109,7 @@ class Collector:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._error: BaseException | None = None
-        self._started = time.monotonic()
+        self._started: float | None = None  # the first submit: utilisation counts from there
         self.policy.waiting = lambda: sum(1 for s in self._slots if s.state == SlotState.BUSY)
         for slot in self._slots:
             slot.thread = threading.Thread(target=self._run_slot, args=(slot,), name=f"slot-{slot.spec.name}",
@@ -119,6 +120,8 @@ class Collector:
     def submit(self, task_id: str | None, seed: int | None = None, group: str | None = None) -> None:
         with self._lock:
             self._outstanding += 1
+            if self._started is None:
+                self._started = time.monotonic()
         self._queue.put(WorkItem(task_id, seed, group))
 
     def submit_many(self, task_ids: Iterable[str | None], seed: int | None = None) -> None:
@@ -160,11 +163,18 @@ class Collector:
         return list(self.episodes())
 
     def stats(self) -> dict[str, Any]:
-        """Per slot: state, episodes, consecutive failures, busy share of the wall time."""
-        wall = max(1e-9, time.monotonic() - self._started)
+        """Per slot: state, episodes, consecutive failures, and its utilisation: the share of the time since
+        the first submit that it spent in episodes (the one running included)."""
+        now = time.monotonic()
+        wall = max(1e-9, now - (self._started or now))
+
+        def busy(s: _Slot) -> float:
+            since = s.busy_since
+            return s.busy_s + (now - since if since is not None else 0.0)
+
         return {"wall_s": round(wall, 2), "queued": len(self._queue), "outstanding": self.outstanding,
                 "slots": {s.spec.name: {"state": s.state.value, "episodes": s.episodes, "failures": s.failures,
-                                        "utilisation": round(s.busy_s / wall, 3), "where": s.where,
+                                        "utilisation": round(busy(s) / wall, 3), "where": s.where,
                                         "last_error": s.last_error} for s in self._slots}}
 
     def handle(self, name: str) -> EnvHandle | None:
@@ -223,7 +233,7 @@ class Collector:
                 if item is None:
                     continue
                 slot.state = SlotState.BUSY
-                t0 = time.monotonic()
+                slot.busy_since = t0 = time.monotonic()
                 try:
                     record = self._episode(slot, item)
                 except BaseException as exc:  # the policy's error: stop and say so
@@ -232,6 +242,7 @@ class Collector:
                     break
                 finally:
                     slot.busy_s += time.monotonic() - t0
+                    slot.busy_since = None
                     if slot.state == SlotState.BUSY:
                         slot.state = SlotState.READY
             finally:

@@ -17,6 +17,7 @@ from typing import Any, Protocol, runtime_checkable
 import gymnasium as gym
 
 from ..tasks.models import Task
+from .records import Failure
 
 
 @runtime_checkable
@@ -52,7 +53,7 @@ def as_agent(policy: Any) -> Agent:
 
 
 @dataclass
-class EpisodeResult:
+class EpisodeResult(Failure):
     task_id: str | None
     domain: str | None
     instruction: str = ""
@@ -63,15 +64,6 @@ class EpisodeResult:
     steps: int = 0
     seconds: float = 0.0
     actions: list[Any] = field(default_factory=list)
-
-    @property
-    def failure(self) -> str | None:
-        """Why the reward is not a score, if it is not."""
-        if self.infra_error:
-            return f"infra: {self.infra_error}"
-        if self.unscorable:
-            return f"unscorable: {self.unscorable}"
-        return None
 
     def summary(self) -> dict[str, Any]:
         """The result without the actions (one line of ``results.jsonl``)."""

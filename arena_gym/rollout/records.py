@@ -49,8 +49,23 @@ class StepRecord:
     screenshot: str | None = None  # a file written next to the record, when asked for
 
 
+class Failure:
+    """Why an episode's reward is not a score: shared by the loop's results and the collector's records."""
+
+    infra_error: str | None
+    unscorable: str | None
+
+    @property
+    def failure(self) -> str | None:
+        if self.infra_error:
+            return f"infra: {self.infra_error}"
+        if self.unscorable:
+            return f"unscorable: {self.unscorable}"
+        return None
+
+
 @dataclass
-class EpisodeRecord:
+class EpisodeRecord(Failure):
     task_id: str | None
     seed: int | None
     group: str | None
@@ -71,15 +86,6 @@ class EpisodeRecord:
     earlier_failures: list[str] = field(default_factory=list)
     advantage: float | None = None  # set for grouped episodes that count
     episode_id: int = field(default_factory=lambda: next(_ids))
-
-    @property
-    def failure(self) -> str | None:
-        """Why the reward is not a score, if it is not."""
-        if self.infra_error:
-            return f"infra: {self.infra_error}"
-        if self.unscorable:
-            return f"unscorable: {self.unscorable}"
-        return None
 
     @property
     def retryable(self) -> bool:
