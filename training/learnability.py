@@ -82,7 +82,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.learnability", description=__doc__, formatter_class=_Help)
     parser.add_argument("--variant", choices=["fixed-layout", "seeded-layout"], default="fixed-layout")
     parser.add_argument("--tasks", nargs="+", default=["click-red", "click-blue"])
-    parser.add_argument("--timesteps", type=int, default=1024, help="PPO training steps (one action, one episode each)")
+    parser.add_argument("--timesteps", type=int, default=768, help="PPO training steps (one action, one episode each)")
     parser.add_argument("--learning-rate", type=float, default=2e-3)
     parser.add_argument("--epochs", type=int, default=10, help="PPO epochs over each rollout of 64 episodes")
     parser.add_argument("--episodes", type=int, default=20, help="evaluation episodes per task and policy")
