@@ -316,7 +316,8 @@ def to_code(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> str | None:
 
 
 def with_import(code: str) -> str:
-    return code if code.lstrip().startswith("import pyautogui") else f"import pyautogui; {code}"
+    # A line of its own: code may start with a compound statement, which cannot follow "import ...; ".
+    return code if code.lstrip().startswith("import pyautogui") else f"import pyautogui\n{code}"
 
 
 CodePolicy = Literal["any", "pyautogui_calls"]

@@ -39,7 +39,9 @@ TASKS = ["click-red", "calc-label-cell"]  # a pixel task and a spreadsheet task,
 def env_kwargs(args: argparse.Namespace) -> dict[str, Any]:
     return {"max_steps": args.max_steps, "settle": {"timeout_s": 0.5, "stable_ms": 60},
             "observation": {"width": 640, "height": 400}, "close_windows_on_reset": True,
-            "timeouts": {k: args.stall_timeout for k in ("probe", "step", "action", "screenshot")}}
+            # A stalled VM is found by the probe before each episode; calls keep their defaults (a loaded
+            # machine's LibreOffice needs them).
+            "timeouts": {"probe": args.stall_timeout}}
 
 
 def random_policy(seed: int) -> Any:
@@ -86,9 +88,13 @@ def run_lockstep(urls: list[str], episodes: int, args: argparse.Namespace) -> di
         t0 = time.monotonic()
         obs, infos = envs.reset(seed=args.seed)
         _add_busy(busy, infos, "reset_ms")
+        resetting = [False] * n  # a sub-env that just ended resets on this step and ignores its action
         while done_valid < episodes:
-            actions = [agents[i].act({"screenshot": obs["screenshot"][i]}, {}) for i in range(n)]
+            # Draw an action only where it is used, so each agent's action stream is the collector's.
+            actions = [{"action_type": "WAIT"} if resetting[i] else agents[i].act({"screenshot": obs["screenshot"][i]}, {})
+                       for i in range(n)]
             obs, _, terms, truncs, infos = envs.step(actions)
+            resetting = [bool(terms[i] or truncs[i]) for i in range(n)]
             _add_busy(busy, infos, "step_ms")
             _add_busy(busy, infos, "reset_ms")
             for i in range(n):
@@ -140,9 +146,9 @@ def line(name: str, c: dict[str, Any], v: dict[str, Any]) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, nargs="+", default=[1, 2, 4], help="slot counts (default 1 2 4)")
-    parser.add_argument("--episodes-per-slot", type=int, default=4, help="(default 4)")
+    parser.add_argument("--episodes-per-slot", type=int, default=6, help="(default 6)")
     parser.add_argument("--max-steps", type=int, default=3, help="(default 3)")
-    parser.add_argument("--stall-timeout", type=float, default=5.0, help="the env's action/probe timeout, s (default 5)")
+    parser.add_argument("--stall-timeout", type=float, default=5.0, help="the env's probe timeout, s (default 5)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
     n_max = max(args.n)

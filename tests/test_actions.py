@@ -64,3 +64,11 @@ def test_every_face_comes_from_the_models():
     assert {"SCROLL_UP", "SCROLL_DOWN", "CLICK", "TYPING", "PRESS", "WAIT", "DONE"} <= set(DISCRETE_TYPES)
     assert A.from_discrete("PRESS", (0, 0), "ctrl+s", "") == {"action_type": "HOTKEY", "keys": ["ctrl", "s"]}
     assert {"KEY_DOWN", "KEY_UP", "MOUSE_DOWN", "MOUSE_UP"} == A.HOLDING
+
+
+def test_code_that_starts_with_a_compound_statement_gets_its_import_on_a_line_of_its_own():
+    code = "for k in ['a', 'b']:\n    pyautogui.press(k)"
+    compile(A.with_import(code), "<action>", "exec")  # "import pyautogui; for k ..." would not compile
+    from arena_gym.protocol.calls import PYAUTOGUI_PREFIX
+
+    compile(PYAUTOGUI_PREFIX + code, "<osworld action>", "exec")

@@ -364,3 +364,12 @@ def test_answers_are_sent_without_nagle_delay(arena):
     (server_end,) = [c for c in connections(port) if c.local_port == port and c.remote_port == mine]
     assert server_end.pid != os.getpid() and server_end.nodelay()
     conn.close()
+
+
+def test_the_osworld_dialect_runs_code_that_starts_with_a_compound_statement(arena):
+    """OSWorld's path (a fresh interpreter per action through /execute) with a loop as the first line."""
+    from arena_gym.protocol import ArenaClient
+
+    with ArenaClient(arena.url, dialect="osworld") as vm:
+        vm.execute_windows("for x in (11, 13):\n    pyautogui.moveTo(x, 17)")
+        assert tuple(vm.cursor_position()) == (13, 17)

@@ -137,7 +137,9 @@ def _capabilities(resp: httpx.Response) -> Capabilities:
     return Capabilities.model_validate(body)
 
 
-PYAUTOGUI_PREFIX = "import pyautogui; import time; pyautogui.FAILSAFE = False; "
+# Lines, not "; ": code that starts with a compound statement (``for k in ...:``) cannot follow a ";".
+# (OSWorld's own client glues its prefix on with "; " and fails on such code; this one does not.)
+PYAUTOGUI_PREFIX = "import pyautogui\nimport time\npyautogui.FAILSAFE = False\n"
 
 
 class WAADialect:
