@@ -188,10 +188,13 @@ class Collector:
         return {s.spec.name: s.state.value for s in self._slots}
 
     def close(self) -> None:
+        """Stop taking work, let running episodes end (their env calls have deadlines), close the envs."""
         self._stop.set()
         for slot in self._slots:
             if slot.thread is not None:
-                slot.thread.join(timeout=60)
+                slot.thread.join(timeout=600)
+                if slot.thread.is_alive():
+                    log.warning("slot %s did not stop within 10 minutes; leaving it", slot.spec.name)
         self.policy.close()
 
     def __enter__(self) -> Collector:
