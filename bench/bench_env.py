@@ -53,22 +53,27 @@ def main() -> None:
     env.close()
     print(f"one env: {1000 / settled.median:.1f} steps/s with the default settle ({settled.median:.0f} ms/step)")
 
-    print("\nvector env over N local arenas (async, a process per arena), settle off:")
+    print("\nvector env over N local arenas (async, a process per arena), settle off; observations pickled")
+    print("through the pipes (the baseline) or handed over in shared memory:")
     base = None
     for n in [int(v) for v in args.vector.split(",")]:
-        envs = gym.make_vec("LocalDesktop-v0", num_envs=n, vectorization_mode="vector_entry_point", **common)
-        envs.reset(seed=0)
-        batch = [ACTION] * n
-        for _ in range(3):
-            envs.step(batch)
-        steps = max(10, args.n // 2)
-        t0 = time.perf_counter()
-        for _ in range(steps):
-            envs.step(batch)
-        rate = steps * n / (time.perf_counter() - t0)
-        envs.close()
-        base = base or rate
-        print(f"  N={n}: {rate:6.1f} env-steps/s  ({rate / base:4.2f}x N=1)")
+        rates = {}
+        for shared in (False, True):
+            envs = gym.make_vec("LocalDesktop-v0", num_envs=n, vectorization_mode="vector_entry_point",
+                                shared_memory=shared, **common)
+            envs.reset(seed=0)
+            batch = [ACTION] * n
+            for _ in range(3):
+                envs.step(batch)
+            steps = max(10, args.n // 2)
+            t0 = time.perf_counter()
+            for _ in range(steps):
+                envs.step(batch)
+            rates[shared] = steps * n / (time.perf_counter() - t0)
+            envs.close()
+        base = base or rates[True]
+        print(f"  N={n}: pickled {rates[False]:6.1f}, shared memory {rates[True]:6.1f} env-steps/s "
+              f"({rates[True] / rates[False]:4.2f}x pickled; {rates[True] / base:4.2f}x N=1)")
 
 
 if __name__ == "__main__":

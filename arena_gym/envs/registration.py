@@ -38,10 +38,12 @@ def make_local(**kwargs: Any) -> DesktopEnv:
 
 
 def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, evaluate_urls: list[str | None] | None = None,
-            pool: str | None = None, mode: str = "async", **kwargs: Any) -> gym.vector.VectorEnv:
+            pool: str | None = None, mode: str = "async", shared_memory: bool = True,
+            **kwargs: Any) -> gym.vector.VectorEnv:
     """``num_envs`` sub-envs, sub-env i on ``server_urls[i]`` (and ``evaluate_urls[i]``), or on the VMs of a
     pool file (configs/*.yaml, each VM optionally with its own SSH tunnel). ``mode``: "async" (a process per
-    sub-env; one stalled VM only holds its own slot until its timeout) or "sync"."""
+    sub-env; one stalled VM only holds its own slot until its timeout) or "sync". ``shared_memory``: async
+    sub-envs hand observations over in shared memory (False: pickled through their pipes)."""
     tunnels: list[dict | None] | None = None
     if pool is not None:
         from .pool import load_pool
@@ -78,7 +80,7 @@ def _vector(make: Any, num_envs: int, server_urls: list[str] | None = None, eval
     # Observations cross in shared memory (AnyText included: envs/spaces.py), not pickled through a pipe.
     from . import spaces  # noqa: F401 - registers AnyText's shared memory
 
-    return gym.vector.AsyncVectorEnv(fns, shared_memory=True, context="spawn")
+    return gym.vector.AsyncVectorEnv(fns, shared_memory=shared_memory, context="spawn")
 
 
 def _one_vm_each(env_id: str, num_envs: int, kwargs: dict[str, Any], needs_evaluate: bool) -> None:
