@@ -74,8 +74,8 @@ def solved_share(env: gym.Env, act: Any, task: str, episodes: int, seed: int) ->
 
 def build(args: argparse.Namespace, layouts: list[int] | None) -> gym.Env:
     # One step: a click (on a cell of the grid that fits the targets window) or DONE, then the score.
-    env = make_env(args.tasks, (64, 40), TARGETS_GRID, max_steps=1, types=POINTER_TYPES)
-    return SeededLayout(env, layouts) if layouts is not None else env
+    relayout = None if layouts is None else (lambda env: SeededLayout(env, layouts))
+    return make_env(args.tasks, (64, 40), TARGETS_GRID, max_steps=1, types=POINTER_TYPES, inner=relayout)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,6 +21,7 @@ import json
 import logging
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -44,12 +45,14 @@ FAST_RESET_SETTLE = {"timeout_s": 10, "stable_ms": 100}
 
 def make_env(tasks: list[str], size: tuple[int, int], grid: tuple[int, int], max_steps: int,
              types: tuple[str, ...] = POINTER_TYPES, region: tuple[float, float, float, float] = TARGETS_REGION,
-             **env_kwargs: Any) -> gym.Env:
-    """The SB3 face over a local arena. Windows stay open between episodes: the pixel tasks' setup redraws
-    their window for the task instead of starting it again."""
+             inner: Callable[[gym.Env], gym.Env] | None = None, **env_kwargs: Any) -> gym.Env:
+    """The SB3 face over a local arena (``inner`` wraps the env under that face). Windows stay open between
+    episodes: the pixel tasks' setup redraws their window for the task instead of starting it again."""
     env = gym.make("LocalDesktop-v0", tasks={"ids": tasks}, max_steps=max_steps,
                    observation={"width": 320, "height": 200, "image_format": "jpeg"},
                    settle=FAST_SETTLE, reset_settle=FAST_RESET_SETTLE, close_windows_on_reset=False, **env_kwargs)
+    if inner is not None:
+        env = inner(env)
     return sb3_env(env, size=size, grid=grid, types=list(types), region=region)
 
 
