@@ -197,7 +197,9 @@ class DesktopServer:
         def act() -> tuple[bytes, str | None, float, bool]:
             # The model bounds every wait, so no request holds the input lock past its own deadline.
             with self.input_lock:
-                watch = self.damage if self.options.settle_source == "damage" else None
+                # Settle off (the default of a bare step): nothing to measure, so no damage events read.
+                settling = settle.timeout_s > 0
+                watch = self.damage if settling and self.options.settle_source == "damage" else None
                 if watch is not None:
                     watch.start()
                 failure = self._exec(code) if code else None
