@@ -129,7 +129,7 @@ def arenas(n: int) -> Iterator[list[LocalArena]]:
 @contextlib.contextmanager
 def stalled(arena: LocalArena) -> Iterator[None]:
     """The arena's server stopped: connections are accepted by the kernel, nothing answers."""
-    pid = arena._server.pid if arena._server is not None else None
+    pid = arena.server_pid
     assert pid is not None, "the arena has no server process"
     os.kill(pid, signal.SIGSTOP)
     try:

@@ -17,7 +17,9 @@ import logging
 import sys
 from typing import Any
 
-FAST = {"settle": {"timeout_s": 0.5, "stable_ms": 60}, "reset_settle": {"timeout_s": 10, "stable_ms": 300},
+from training.ppo_local import FAST_RESET_SETTLE, FAST_SETTLE
+
+FAST = {"settle": FAST_SETTLE, "reset_settle": FAST_RESET_SETTLE,
         "observation": {"width": 320, "height": 200, "image_format": "jpeg"}}
 
 

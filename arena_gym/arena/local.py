@@ -440,6 +440,11 @@ class LocalArena:
             self.port = int(self.url.rsplit(":", 1)[1])
             self._start_server(time.monotonic() + self.startup_timeout)
 
+    @property
+    def server_pid(self) -> int | None:
+        """The desktop server's process id (for fault tests and benches that stop or kill it)."""
+        return self._server.pid if self._server is not None else None
+
     def kill_server(self) -> None:
         """Kill only the desktop server (for fault tests); the display and apps stay up."""
         if self._server is not None and self._server.poll() is None:

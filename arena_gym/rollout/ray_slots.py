@@ -153,7 +153,7 @@ def _slots(env_id: str, per_slot: list[dict[str, Any]], placement: list[dict[str
             return RayHandle(env_id, kwargs, options)
 
         specs.append(SlotSpec(names[i], make, spare=i >= len(per_slot) - spares,
-                              labels={"placement": {k: v for k, v in options.items() if k == "resources"}}))
+                              labels={"resources": options.get("resources", {})}))
     return specs
 
 

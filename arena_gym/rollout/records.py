@@ -105,8 +105,7 @@ def fingerprint(obs: Any) -> str | None:
     if not isinstance(image, np.ndarray) or image.ndim != 3:
         return None
     small = np.asarray(Image.fromarray(image).convert("L").resize((9, 8), Image.Resampling.BILINEAR), np.int16)
-    bits = (small[:, 1:] > small[:, :-1]).flatten()
-    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+    return np.packbits(small[:, 1:] > small[:, :-1]).tobytes().hex()
 
 
 def fingerprint_distance(a: str, b: str) -> int:
