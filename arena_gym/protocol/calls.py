@@ -282,10 +282,11 @@ class WAADialect:
 
     # ---- arena extensions (only used after ``capabilities`` says they exist)
     def arena_step(
-        self, code: str, settle: SettleSpec | None, fmt: str = "png", quality: int | None = None
+        self, code: str, settle: SettleSpec | None, fmt: str = "png", quality: int | None = None,
+        frame_file: str | None = None,
     ) -> Call[httpx.Response]:
         request = StepRequest(command=code, format=fmt, quality=quality,  # type: ignore[arg-type]
-                              **({"settle": settle} if settle is not None else {}))
+                              frame_file=frame_file, **({"settle": settle} if settle is not None else {}))
         body = request.model_dump(exclude_defaults=True)
         body.setdefault("command", code)
         return Call("step", "POST", "/arena/step", Kind.STEP, False, lambda r: r, json=body)

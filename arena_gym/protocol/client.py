@@ -17,6 +17,7 @@ import httpx
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field
 
+from . import frame_files
 from .calls import (
     DIALECTS,
     BadAnswer,
@@ -39,6 +40,7 @@ from .errors import (
     TransportError,
     Unreachable,
 )
+from .frame_files import FrameFile, FrameFiles
 from .models import Capabilities, Frame, SettleSpec, StepResult, starts_work
 
 log = logging.getLogger(__name__)
@@ -128,9 +130,10 @@ def retryable(call: Call[Any], error: ArenaError) -> bool:
     return isinstance(error, (TransportError, ProtocolError))
 
 
-def step_answer(resp: httpx.Response) -> StepResult:
-    """Read the one-round-trip step extension's answer: the image, with the action's outcome in headers."""
-    frame = _frame(resp)
+def step_answer(resp: httpx.Response, frame_file: FrameFile | None = None) -> StepResult:
+    """Read the one-round-trip step extension's answer: the image (or the pixels in ``frame_file``),
+    with the action's outcome in headers."""
+    frame = _raw_frame(resp, frame_file) if resp.headers.get("content-type") == frame_files.MEDIA_TYPE else _frame(resp)
     h = resp.headers
     status = h.get("x-arena-action-status", "ok")
     return StepResult(
@@ -143,6 +146,22 @@ def step_answer(resp: httpx.Response) -> StepResult:
     )
 
 
+def _raw_frame(resp: httpx.Response, frame_file: FrameFile | None) -> Frame:
+    """Unencoded RGB pixels: in the body, or in the client's frame file when the body is empty."""
+    try:
+        width, height = frame_files.parse_size(resp.headers.get(frame_files.SIZE_HEADER))
+        if resp.content or frame_file is None:
+            want = width * height * 3
+            if len(resp.content) != want:
+                raise BadAnswer(f"rgb body has {len(resp.content)} bytes, a {width}x{height} frame has {want}")
+            array = np.frombuffer(resp.content, dtype=np.uint8).reshape(height, width, 3)
+        else:
+            array = frame_file.read(width, height)
+    except frame_files.FrameFileError as exc:
+        raise BadAnswer(str(exc)) from exc
+    return Frame(data=b"", format="rgb", array=array)
+
+
 class _ClientBase:
     def __init__(
         self,
@@ -152,6 +171,7 @@ class _ClientBase:
         token: str | None = None,
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
+        shared_frames: bool = True,
     ) -> None:
         if dialect not in ("auto", *DIALECTS):
             raise ValueError(f"dialect must be one of auto, {', '.join(DIALECTS)}; got {dialect!r}")
@@ -162,6 +182,8 @@ class _ClientBase:
         self._capabilities: Capabilities | None = None
         self._headers = {"Authorization": f"Bearer {token}"} if token else {}
         self._limits = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30.0)
+        # A server on this machine can hand over a step's pixels unencoded (frame_files.py).
+        self._frame_files = FrameFiles(shared_frames and frame_files.on_this_machine(self.base_url))
 
     def __repr__(self) -> str:
         dialect = self._dialect.name if self._dialect else "auto"
@@ -240,14 +262,19 @@ class _ClientBase:
         assert dialect is not None
         t0 = time.perf_counter()
         if caps.step:
+            if fmt == "png" and caps.frame_file and self._frame_files.enabled:
+                with self._frame_files.lease() as frame_file:
+                    try:
+                        resp = yield dialect.arena_step(code or "", settle, "rgb", None, frame_file.name)
+                    except ServerError as exc:
+                        if exc.status_code != 400 or not frame_files.refusal(exc.message):
+                            raise
+                        self._frame_files.refused(exc.message)  # nothing was done: step again with PNG
+                    else:
+                        return self._step_result(resp, t0, frame_file)
             use_fmt = fmt if caps.supports_format(fmt) else "png"
             resp = yield dialect.arena_step(code or "", settle, use_fmt, quality)
-            try:
-                result = step_answer(resp)
-            except BadAnswer as exc:
-                raise ProtocolError(f"step: {exc}", url=self.base_url, call="step") from exc
-            result.timings["step_ms"] = (time.perf_counter() - t0) * 1000
-            return result
+            return self._step_result(resp, t0)
         ok, error, trips = True, None, 1
         if code:
             try:
@@ -258,6 +285,14 @@ class _ClientBase:
         use_fmt = fmt if caps.supports_format(fmt) else "png"
         frame, stable, settle_ms = yield from self._settle_plan(settle or SettleSpec(timeout_s=0), use_fmt, code)
         result = StepResult(frame=frame, ok=ok, error=error, settle_ms=settle_ms, stable=stable, round_trips=trips)
+        result.timings["step_ms"] = (time.perf_counter() - t0) * 1000
+        return result
+
+    def _step_result(self, resp: httpx.Response, t0: float, frame_file: FrameFile | None = None) -> StepResult:
+        try:
+            result = step_answer(resp, frame_file)
+        except BadAnswer as exc:
+            raise ProtocolError(f"step: {exc}", url=self.base_url, call="step") from exc
         result.timings["step_ms"] = (time.perf_counter() - t0) * 1000
         return result
 
@@ -390,6 +425,7 @@ class ArenaClient(_Endpoints, _ClientBase):
 
     def close(self) -> None:
         self._http.close()
+        self._frame_files.close()
 
     def __enter__(self) -> ArenaClient:
         return self
@@ -441,6 +477,7 @@ class AsyncArenaClient(_Endpoints, _ClientBase):
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        self._frame_files.close()
 
     async def __aenter__(self) -> AsyncArenaClient:
         return self

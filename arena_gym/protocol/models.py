@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 ImageFormat = Literal["png", "jpeg", "webp"]
 
@@ -42,9 +42,10 @@ class DirectoryNode(BaseModel):
 
 
 # The quiet window when the caller leaves it to the settle (stable_ms=None). Measured from the last damage
-# event the X server reports, a short window is exact; after Enter (which starts work: a command, a
-# dialog, a search) a longer one. Frame comparison samples, so it needs a longer window to be sure.
-DAMAGE_QUIET_MS = 50.0
+# event the X server reports, a short window is exact (a click's or a key's drawing is over a median 0 ms
+# after it starts; the readiness pings cover an app that was not scheduled); after Enter (which starts
+# work: a command, a dialog, a search) a longer one. Frame comparison samples, so it needs a longer window.
+DAMAGE_QUIET_MS = 30.0
 DAMAGE_QUIET_AFTER_ENTER_MS = 200.0
 FRAME_STABLE_MS = 120.0
 FRAME_STABLE_AFTER_ENTER_MS = 250.0
@@ -61,7 +62,7 @@ class SettleSpec(BaseModel):
 
     ``timeout_s == 0`` turns settling off (observe at once); ``fixed_wait_s`` adds a plain wait
     first, only when asked for. ``stable_ms=None`` (the default) leaves the quiet window to the
-    settle: 50 ms after the last drawing where the server sees damage events (200 ms after Enter),
+    settle: 30 ms after the last drawing where the server sees damage events (200 ms after Enter),
     120 ms where frames are compared (250 ms after Enter).
     """
 
@@ -85,8 +86,17 @@ class StepRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     command: str = Field("", max_length=1_000_000, description="agent code; empty: only settle and observe")
     settle: SettleSpec = Field(default_factory=lambda: SettleSpec(timeout_s=0.0), description="absent: no settle")
-    format: Literal["png", "jpeg", "jpg", "webp"] = "png"
+    format: Literal["png", "jpeg", "jpg", "webp", "rgb"] = Field(
+        "png", description="rgb: the pixels unencoded (in the body, or in frame_file)")
     quality: int | None = Field(None, ge=1, le=100)
+    frame_file: str | None = Field(
+        None, max_length=64, description="a file of the client's in /dev/shm for the rgb pixels (frame_files.py)")
+
+    @model_validator(mode="after")
+    def _frame_file_is_rgb(self) -> StepRequest:
+        if self.frame_file is not None and self.format != "rgb":
+            raise ValueError("frame_file carries rgb pixels: send format rgb with it")
+        return self
 
 
 class WindowRequest(BaseModel):
@@ -116,6 +126,11 @@ class Capabilities(BaseModel):
     def readiness(self) -> bool:
         """The server's settle waits for the app in front to be ready (not only a still screen)."""
         return "readiness" in self.extensions
+
+    @property
+    def frame_file(self) -> bool:
+        """A step can put its frame's pixels into a client's file in /dev/shm (frame_files.py)."""
+        return "frame_file" in self.extensions
 
     def supports_format(self, fmt: str) -> bool:
         return fmt in self.screenshot_formats

@@ -28,13 +28,14 @@ from starlette.types import ASGIApp
 
 from .. import __version__
 from ..arena.sandbox import Sandbox
+from ..protocol import frame_files
 from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest, starts_work
 from ..validation import field_errors
 from . import files, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
-from .capture import DisplayDown, Screen, encode
+from .capture import DisplayDown, Grab, Screen, encode
 from .damage import DamageWatch
 from .desktop import Desktop, DesktopError, sandboxed, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
@@ -108,7 +109,8 @@ class DesktopServer:
         return JSONResponse({
             "server": "arena-gym", "version": __version__,
             # readiness: the settle waits for the app in front to have handled the input (see readiness.py)
-            "extensions": ["step", "screenshot_format", "settle", "readiness"],
+            # frame_file: a step can put its frame's pixels into a client's file in /dev/shm (frame_files.py)
+            "extensions": ["step", "screenshot_format", "settle", "readiness", "frame_file"],
             "screenshot_formats": list(MEDIA_TYPES),
         })
 
@@ -192,24 +194,40 @@ class DesktopServer:
         except ValidationError as exc:
             raise Fail(400, {"status": "error", "message": field_errors(exc)}) from None
         code, settle = step.command, step.settle
-        fmt, quality = _format_args(step.format, step.quality)
+        raw = step.format == "rgb"
+        fmt, quality = ("png", None) if raw else _format_args(step.format, step.quality)
+        sink = None
+        if step.frame_file is not None:
+            try:  # before acting: a client on another machine is refused with nothing done
+                sink = frame_files.FrameSink(step.frame_file)
+            except frame_files.FrameFileError as exc:
+                raise Fail(400, {"status": "error", "message": str(exc)}) from None
 
-        def act() -> tuple[bytes, str | None, float, bool]:
-            # The model bounds every wait, so no request holds the input lock past its own deadline.
-            with self.input_lock:
-                # Settle off (the default of a bare step): nothing to measure, so no damage events read.
-                settling = settle.timeout_s > 0
-                watch = self.damage if settling and self.options.settle_source == "damage" else None
-                if watch is not None:
-                    watch.start()
-                failure = self._exec(code) if code else None
-                quiet_ms = settle.quiet_ms(damage=watch is not None and watch.usable, after_enter=starts_work(code))
-                grab, stable, waited = readiness.settle(
-                    self.screen, self.pinger, settle.timeout_s, quiet_ms, settle.interval_ms, settle.fixed_wait_s,
-                    watch)
-            return encode(grab.image(), fmt, quality), failure, waited, stable
+        def act() -> tuple[bytes, str | None, float, bool, Grab]:
+            try:
+                # The model bounds every wait, so no request holds the input lock past its own deadline.
+                with self.input_lock:
+                    # Settle off (the default of a bare step): nothing to measure, so no damage events read.
+                    settling = settle.timeout_s > 0
+                    watch = self.damage if settling and self.options.settle_source == "damage" else None
+                    if watch is not None:
+                        watch.start()
+                    failure = self._exec(code) if code else None
+                    quiet_ms = settle.quiet_ms(damage=watch is not None and watch.usable,
+                                               after_enter=starts_work(code))
+                    grab, stable, waited = readiness.settle(
+                        self.screen, self.pinger, settle.timeout_s, quiet_ms, settle.interval_ms,
+                        settle.fixed_wait_s, watch)
+                    if sink is not None:  # under the lock: a later step's frame always lands after this one
+                        sink.write(grab.rgb())
+                        return b"", failure, waited, stable, grab
+            finally:
+                if sink is not None:
+                    sink.close()
+            data = grab.rgb() if raw else encode(grab.image(), fmt, quality)
+            return data, failure, waited, stable, grab
 
-        data, failure, waited, stable = await run_in_threadpool(act)
+        data, failure, waited, stable, grab = await run_in_threadpool(act)
         headers = {
             "X-Arena-Action-Status": "ok" if failure is None else "error",
             "X-Arena-Settle-Ms": f"{waited:.1f}",
@@ -217,6 +235,9 @@ class DesktopServer:
         }
         if failure is not None:
             headers["X-Arena-Action-Error"] = quote(failure[:2000])
+        if raw:
+            headers[frame_files.SIZE_HEADER] = f"{grab.width}x{grab.height}"
+            return Response(data, media_type=frame_files.MEDIA_TYPE, headers=headers)
         return Response(data, media_type=MEDIA_TYPES[fmt], headers=headers)
 
     async def update_computer(self, request: Request) -> Response:

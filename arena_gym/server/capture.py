@@ -27,6 +27,10 @@ class Grab:
     def image(self) -> Image.Image:
         return Image.frombuffer("RGB", (self.width, self.height), self.raw, "raw", "BGRX", 0, 1)
 
+    def rgb(self) -> bytes:
+        """The pixels as packed RGB rows, unencoded (what a client on this machine reads directly)."""
+        return self.image().tobytes()
+
 
 def encode(image: Image.Image, fmt: str = "png", quality: int | None = None) -> bytes:
     """Encode for the wire. PNG at level 1: lossless and ~5x faster than Pillow's default level."""

@@ -37,8 +37,8 @@ log = logging.getLogger(__name__)
 # An idle GTK or VCL event loop answers in ~2 ms; a loaded machine adds some. Busy or stopped apps
 # take 50 ms to seconds.
 PROMPT_MS = 30.0
-# Long enough for a running GTK/VCL app to paint what it has (a frame-clock tick is ~16 ms).
-CONFIRM_MS = 40.0
+# Long enough for a running GTK/VCL app to paint what it has: more than one frame-clock tick (16.7 ms).
+CONFIRM_MS = 25.0
 
 
 @dataclass
