@@ -6,6 +6,7 @@ an unmodified WAA client is what is being served.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import os
@@ -130,6 +131,19 @@ def test_every_printable_character_is_typed_as_itself(http, arena):
     wait_for(lambda: note.read_text() == text, timeout=15, what=f"saved text (want {text!r})")
     http.post("/setup/close_window", json={"window_name": "typed.txt"})
     wait_for(lambda: not any("typed.txt" in t for t in window_titles(arena)), timeout=15, what="window closed")
+
+
+def test_stock_python_c_starts_light_and_keeps_what_agent_code_imports(http):
+    # pyautogui in the interpreter /execute starts leaves OpenCV and numpy unloaded (the cost of a stock
+    # client's every action); code that imports them itself still gets them.
+    check = ("import sys, pyautogui, pyscreeze; pyautogui.PAUSE = 0; pyautogui.click(5, 5); "
+             "print(sorted(m for m in ('cv2', 'numpy') if m in sys.modules), pyscreeze._useOpenCV)")
+    r = http.post("/execute", json={"command": ["python", "-c", check]})
+    assert r.json()["output"].strip() == "[] False", r.json()
+    if importlib.util.find_spec("cv2") is None:
+        pytest.skip("OpenCV is not installed here (the media extra): the light path had nothing to leave out")
+    own = "import cv2, numpy; print(cv2.__name__, int(numpy.ones(3).sum()))"
+    assert http.post("/execute", json={"command": ["python", "-c", own]}).json()["output"].strip() == "cv2 3"
 
 
 def test_execute_windows_reports_errors_in_stock_shape(http):

@@ -39,6 +39,7 @@ from .capture import DisplayDown, Grab, Screen, encode
 from .damage import DamageWatch
 from .desktop import Desktop, DesktopError, sandboxed, split_command
 from .guard import FORM, JSON, MULTIPART, RequestGuard
+from .light_python import light_env
 from .pools import frames, slow
 from .stock import Fail, error, field, json_body, not_found, stock_errors
 
@@ -257,7 +258,7 @@ class DesktopServer:
             command = sandboxed(argv)
             return subprocess.run(  # noqa: S603 - argument list, or the client's own shell command
                 command, shell=isinstance(command, str), capture_output=True, text=True,
-                timeout=EXECUTE_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False,
+                timeout=EXECUTE_TIMEOUT_S, stdin=subprocess.DEVNULL, check=False, env=light_env(),
             )
 
         try:
