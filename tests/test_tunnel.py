@@ -65,6 +65,36 @@ def test_forwards_work(sshd, target):
         assert tunnel.status()["connected"]
 
 
+def test_bulk_goes_in_large_gcm_packets_and_servers_without_gcm_still_connect(sshd, target, tmp_path):
+    from bridges.tunnel import CHANNEL_MAX_PACKET
+
+    with SSHTunnel(tunnel_config(sshd, target)) as tunnel:
+        transport = tunnel._transport
+        assert transport.remote_cipher == "aes128-gcm@openssh.com"
+        port = local_port(tunnel)
+        seen: list[int] = []
+        read = transport.packetizer.read_message
+
+        def counting() -> tuple[int, object]:
+            ptype, message = read()
+            seen.append(len(message.asbytes()))
+            return ptype, message
+
+        transport.packetizer.read_message = counting
+        assert request(port, "/bytes?n=4194304") == http_target.expected_bytes(4 * 1024 * 1024)
+        assert max(seen) > 32 * 1024 and max(seen) <= CHANNEL_MAX_PACKET + 64  # more than paramiko's default
+    # An sshd that offers no GCM: the tunnel takes what it has.
+    ctr_only = SSHServer(tmp_path / "sshd-ctr")
+    ctr_only.config.write_text(ctr_only.config.read_text() + "Ciphers aes128-ctr,aes256-ctr\n")
+    ctr_only.start()
+    try:
+        with SSHTunnel(tunnel_config(ctr_only, target)) as tunnel:
+            assert tunnel._transport.remote_cipher == "aes128-ctr"
+            assert request(local_port(tunnel), "/bytes?n=1048576") == http_target.expected_bytes(1024 * 1024)
+    finally:
+        ctr_only.stop()
+
+
 def test_killed_sshd_heals_and_the_local_port_is_kept(sshd, target):
     with SSHTunnel(tunnel_config(sshd, target)) as tunnel:
         port = local_port(tunnel)
