@@ -9,7 +9,8 @@ as WAA's and OSWorld's clients send it, on one desktop, interleaved in one run:
         [--osworld-server CHECKOUT --osworld-python VENV/bin/python]
 
 OSWorld's server needs its own virtualenv (flask, uvicorn, fastapi, websockets, pynput, pygame, lxml,
-numpy, PyAutoGUI, python3-xlib) and runs ``python`` from it, as on its VMs. Every server runs the same
+numpy, PyAutoGUI, python3-xlib) and runs ``python`` from it, as on its VMs; its screenshots need
+``scrot`` (apt-get install scrot). Every server runs the same
 command; pyautogui's default 0.1 s pause after a click is in every figure alike.
 """
 

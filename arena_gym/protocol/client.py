@@ -233,25 +233,28 @@ class _ClientBase:
         dialect = yield from self._ensure_dialect()
         return (yield getattr(dialect, name)(*args, **kwargs))
 
-    def _settle_plan(self, settle: SettleSpec, fmt: str, code: str | None = None) -> Plan[tuple[Frame, bool, float]]:
-        """Settle by polling screenshots (stock servers have no server-side settle)."""
+    def _settle_plan(self, settle: SettleSpec, fmt: str, code: str | None = None) -> Plan[tuple[Frame, bool, float, int]]:
+        """Settle by polling screenshots (stock servers have no server-side settle): the last frame, whether
+        it was still, the milliseconds spent and the screenshots taken."""
         quiet_ms = settle.quiet_ms(damage=False, after_enter=bool(code) and starts_work(code or ""))
         dialect = yield from self._ensure_dialect()
         start = time.monotonic()
         if settle.fixed_wait_s:
             yield Sleep(settle.fixed_wait_s)
         frame: Frame = yield dialect.screenshot(fmt)
+        shots = 1
         if settle.timeout_s <= 0:
-            return frame, True, 0.0
+            return frame, True, 0.0, shots
         since = time.monotonic()
         while True:
             now = time.monotonic()
             if (now - since) * 1000 >= quiet_ms:
-                return frame, True, (now - start) * 1000
+                return frame, True, (now - start) * 1000, shots
             if now - start >= settle.timeout_s:
-                return frame, False, (now - start) * 1000
+                return frame, False, (now - start) * 1000, shots
             yield Sleep(settle.interval_ms / 1000)
             nxt: Frame = yield dialect.screenshot(fmt)
+            shots += 1
             if nxt.array.shape != frame.array.shape or not np.array_equal(nxt.array, frame.array):
                 since = time.monotonic()
             frame = nxt
@@ -275,7 +278,7 @@ class _ClientBase:
             use_fmt = fmt if caps.supports_format(fmt) else "png"
             resp = yield dialect.arena_step(code or "", settle, use_fmt, quality)
             return self._step_result(resp, t0)
-        ok, error, trips = True, None, 1
+        ok, error, trips = True, None, 0
         if code:
             try:
                 yield dialect.run_python(code)
@@ -283,8 +286,9 @@ class _ClientBase:
                 ok, error = False, exc.message
             trips += 1
         use_fmt = fmt if caps.supports_format(fmt) else "png"
-        frame, stable, settle_ms = yield from self._settle_plan(settle or SettleSpec(timeout_s=0), use_fmt, code)
-        result = StepResult(frame=frame, ok=ok, error=error, settle_ms=settle_ms, stable=stable, round_trips=trips)
+        frame, stable, settle_ms, shots = yield from self._settle_plan(settle or SettleSpec(timeout_s=0), use_fmt, code)
+        result = StepResult(frame=frame, ok=ok, error=error, settle_ms=settle_ms, stable=stable,
+                            round_trips=trips + shots)
         result.timings["step_ms"] = (time.perf_counter() - t0) * 1000
         return result
 
