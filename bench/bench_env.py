@@ -30,7 +30,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--n", type=int, default=60)
     parser.add_argument("--vector", default="1,2,4", help="vector sizes to measure")
-    parser.add_argument("--format", default="jpeg", choices=["png", "jpeg", "webp"])
+    parser.add_argument("--format", default="png", choices=["png", "jpeg", "webp"],
+                        help="png: unencoded frames through /dev/shm on a local arena (lossless either way)")
     args = parser.parse_args()
     common = {"tasks": {"ids": ["click-blue"]}, "max_steps": 10_000, "settle": OFF,
               "observation": {"width": 1280, "height": 800, "image_format": args.format}}

@@ -54,16 +54,20 @@ def main() -> None:
             "action": click.median + rtt.median,
         }
         floors["step_png"] = floors["png"] + click.median
+        floors["step_raw"] = grab.median + click.median + rtt.median
         floors["step_jpeg"] = floors["jpeg"] + click.median
 
-        with ArenaClient(arena.url) as vm, httpx.Client(base_url=arena.url, timeout=60) as http:
+        with ArenaClient(arena.url, shared_frames=False) as vm, ArenaClient(arena.url) as local, \
+                httpx.Client(base_url=arena.url, timeout=60) as http:
             vm.discover()
+            local.discover()
             shot_png = measure("GET /screenshot (PNG)", lambda: http.get("/screenshot"), args.n)
             shot_jpeg = measure("GET /screenshot?format=jpeg", lambda: http.get("/screenshot?format=jpeg"), args.n)
             action = measure("POST /execute_windows (click)",
                              lambda: http.post("/execute_windows", json={"command": CLICK}), args.n)
             off = SettleSpec(timeout_s=0)
             step_png = measure("client.step PNG (1 round trip)", lambda: vm.step(CLICK, off, "png"), args.n)
+            step_raw = measure("client.step, frame file (this machine)", lambda: local.step(CLICK, off), args.n)
             step_jpeg = measure("client.step JPEG (1 round trip)", lambda: vm.step(CLICK, off, "jpeg"), args.n)
             settled = measure("client.step JPEG + default settle",
                               lambda: vm.step(CLICK, SettleSpec(), "jpeg"), max(10, args.n // 5))
@@ -79,7 +83,7 @@ def main() -> None:
     print()
     rows: list[tuple[Figure, float | None]] = [
         (shot_png, floors["png"]), (shot_jpeg, floors["jpeg"]), (action, floors["action"]),
-        (step_png, floors["step_png"]), (step_jpeg, floors["step_jpeg"]),
+        (step_png, floors["step_png"]), (step_raw, floors["step_raw"]), (step_jpeg, floors["step_jpeg"]),
         (settled, floors["step_jpeg"]), (stock_path, floors["action"]),
     ]
     print(table(rows, f"desktop server at {args.size} (x floor = ratio to the matching floor)"))

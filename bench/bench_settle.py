@@ -45,6 +45,7 @@ def main() -> None:
                                tasks={"ids": ["te-type-hello"]}) for name, a in arenas.items()}
         steps: dict[str, list[float]] = {name: [] for name in envs}
         settles: dict[str, list[float]] = {name: [] for name in envs}
+        quiet: list[float] = []
         shots: list[float] = []
         http = httpx.Client(timeout=30)
         for env in envs.values():
@@ -60,6 +61,8 @@ def main() -> None:
                 _, _, _, _, info = env.step(action)
                 steps[name].append((time.perf_counter() - t0) * 1000)
                 settles[name].append(info["timings"]["settle_ms"])
+                if name == "after" and "since_drawn_ms" in info["timings"]:
+                    quiet.append(info["timings"]["since_drawn_ms"])
                 if i % 12 == 11:
                     env.reset(seed=0)
         for env in envs.values():
@@ -74,6 +77,9 @@ def main() -> None:
     print(f"settle inside the step: before {statistics.median(settles['before']):.0f} ms, "
           f"after {statistics.median(settles['after']):.0f} ms (medians, X-Arena-Settle-Ms)")
     print(f"default step: {before.median:.0f} ms -> {after.median:.0f} ms: {before.median / after.median:.2f}x faster")
+    if quiet:
+        print(f"the screen's stillness when the frame was taken (after the last damage event): median "
+              f"{statistics.median(quiet):.0f} ms, p90 {sorted(quiet)[int(0.9 * len(quiet))]:.0f} ms")
 
 
 if __name__ == "__main__":

@@ -123,7 +123,8 @@ class DesktopEnv(gym.Env):
         except INFRA_ERRORS as exc:
             return self._infra_step(exc, t0)
         obs = self._observe(result, error="" if result.ok else (result.error or "action failed"))
-        return self._after(obs, kind, t0, settle_ms=result.settle_ms, action_error=None if result.ok else result.error)
+        return self._after(obs, kind, t0, settle_ms=result.settle_ms, action_error=None if result.ok else result.error,
+                           since_drawn_ms=result.timings.get("since_drawn_ms"))
 
     def reobserve(self) -> dict[str, Any]:
         """A fresh observation without acting, for a wrapper that changed the desktop from outside after
@@ -164,7 +165,8 @@ class DesktopEnv(gym.Env):
         return parsed.action_type, A.with_import(code) if code else None
 
     def _after(self, obs: dict, kind: str | None, t0: float, invalid: str | None = None,
-               action_error: str | None = None, settle_ms: float = 0.0) -> tuple[dict, float, bool, bool, dict]:
+               action_error: str | None = None, settle_ms: float = 0.0,
+               since_drawn_ms: float | None = None) -> tuple[dict, float, bool, bool, dict]:
         terminated = kind in A.TERMINAL
         truncated = not terminated and self._steps >= self.config.max_steps
         reward, extra = 0.0, dict[str, Any]()
@@ -172,6 +174,8 @@ class DesktopEnv(gym.Env):
             reward, extra = self._score(kind if terminated else None)
             self._done = True
         timings = {"step_ms": (time.perf_counter() - t0) * 1000, "settle_ms": settle_ms, **extra.pop("timings", {})}
+        if since_drawn_ms is not None:  # how long the screen had been still when the frame was taken
+            timings["since_drawn_ms"] = since_drawn_ms
         info = self._info(timings=timings, **extra)
         if invalid:
             info["invalid_action"] = invalid

@@ -136,7 +136,7 @@ def step_answer(resp: httpx.Response, frame_file: FrameFile | None = None) -> St
     frame = _raw_frame(resp, frame_file) if resp.headers.get("content-type") == frame_files.MEDIA_TYPE else _frame(resp)
     h = resp.headers
     status = h.get("x-arena-action-status", "ok")
-    return StepResult(
+    result = StepResult(
         frame=frame,
         ok=status == "ok",
         error=unquote(h["x-arena-action-error"]) if "x-arena-action-error" in h else None,
@@ -144,6 +144,9 @@ def step_answer(resp: httpx.Response, frame_file: FrameFile | None = None) -> St
         stable=h.get("x-arena-stable", "1") == "1",
         round_trips=1,
     )
+    if "x-arena-since-drawn-ms" in h:  # the server's settle saw damage events: how long the screen was still
+        result.timings["since_drawn_ms"] = float(h["x-arena-since-drawn-ms"])
+    return result
 
 
 def _raw_frame(resp: httpx.Response, frame_file: FrameFile | None) -> Frame:

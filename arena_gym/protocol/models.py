@@ -45,7 +45,7 @@ class DirectoryNode(BaseModel):
 # event the X server reports, a short window is exact (a click's or a key's drawing is over a median 0 ms
 # after it starts; the readiness pings cover an app that was not scheduled); after Enter (which starts
 # work: a command, a dialog, a search) a longer one. Frame comparison samples, so it needs a longer window.
-DAMAGE_QUIET_MS = 30.0
+DAMAGE_QUIET_MS = 25.0
 DAMAGE_QUIET_AFTER_ENTER_MS = 200.0
 FRAME_STABLE_MS = 120.0
 FRAME_STABLE_AFTER_ENTER_MS = 250.0
@@ -62,7 +62,7 @@ class SettleSpec(BaseModel):
 
     ``timeout_s == 0`` turns settling off (observe at once); ``fixed_wait_s`` adds a plain wait
     first, only when asked for. ``stable_ms=None`` (the default) leaves the quiet window to the
-    settle: 30 ms after the last drawing where the server sees damage events (200 ms after Enter),
+    settle: 25 ms after the last drawing where the server sees damage events (200 ms after Enter),
     120 ms where frames are compared (250 ms after Enter).
     """
 

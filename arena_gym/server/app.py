@@ -204,6 +204,8 @@ class DesktopServer:
             except frame_files.FrameFileError as exc:
                 raise Fail(400, {"status": "error", "message": str(exc)}) from None
 
+        timings: dict[str, float] = {}
+
         def act() -> tuple[bytes, str | None, float, bool, Grab]:
             try:
                 # The model bounds every wait, so no request holds the input lock past its own deadline.
@@ -219,6 +221,8 @@ class DesktopServer:
                     grab, stable, waited = readiness.settle(
                         self.screen, self.pinger, settle.timeout_s, quiet_ms, settle.interval_ms,
                         settle.fixed_wait_s, watch)
+                    if watch is not None and watch.usable:  # how long the screen had been still at the grab
+                        timings["since_drawn_ms"] = (time.monotonic() - watch.last_change) * 1000
                     if sink is not None:  # under the lock: a later step's frame always lands after this one
                         sink.write(grab.rgb())
                         return b"", failure, waited, stable, grab
@@ -234,6 +238,8 @@ class DesktopServer:
             "X-Arena-Settle-Ms": f"{waited:.1f}",
             "X-Arena-Stable": "1" if stable else "0",
         }
+        if "since_drawn_ms" in timings:
+            headers["X-Arena-Since-Drawn-Ms"] = f"{timings['since_drawn_ms']:.1f}"
         if failure is not None:
             headers["X-Arena-Action-Error"] = quote(failure[:2000])
         if raw:

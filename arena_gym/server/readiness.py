@@ -38,7 +38,7 @@ log = logging.getLogger(__name__)
 # take 50 ms to seconds.
 PROMPT_MS = 30.0
 # Long enough for a running GTK/VCL app to paint what it has: more than one frame-clock tick (16.7 ms).
-CONFIRM_MS = 25.0
+CONFIRM_MS = 20.0
 
 
 @dataclass
