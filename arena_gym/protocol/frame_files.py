@@ -100,7 +100,7 @@ class FrameFile:
         """The frame the server wrote, as a fresh (height, width, 3) array the caller owns."""
         array = np.empty((height, width, 3), dtype=np.uint8)
         want = array.nbytes
-        got = os.preadv(self.fd, [memoryview(array).cast("B")], 0)
+        got = os.preadv(self.fd, [array.data.cast("B")], 0)
         if got != want:
             raise FrameFileError(f"{FIELD}: the server wrote {got} of {want} bytes of a {width}x{height} frame")
         return array

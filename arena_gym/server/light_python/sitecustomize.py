@@ -15,12 +15,13 @@ _HERE = os.path.dirname(os.path.abspath(__file__))
 
 
 def _importing(module):
+    """Whether ``module`` is being executed somewhere up the stack (its import is under way)."""
     frame = sys._getframe(2)
-    while frame is not None:
-        if frame.f_globals.get("__name__") == module:
-            return True
+    while frame.f_globals.get("__name__") != module:
+        if frame.f_back is None:
+            return False
         frame = frame.f_back
-    return False
+    return True
 
 
 class _PyscreezeWithoutOpenCV:
