@@ -1,0 +1,167 @@
+"""OSWorld's presentation metrics on real .pptx files made here with python-pptx (and LibreOffice
+registry files written as Impress writes them)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+pptx = pytest.importorskip("pptx", reason="python-pptx is in the evaluate extra (bash scripts/setup.sh)")
+from pptx import Presentation  # noqa: E402
+from pptx.dml.color import RGBColor  # noqa: E402
+from pptx.util import Inches, Pt  # noqa: E402
+
+from arena_gym.evaluators import get_metric  # noqa: E402
+
+
+def deck(path, slides=(("Title", "Body text"),), *, bold=False, color=None, notes="", portrait=False,
+         box_left=Inches(1), bullets=None, background=None):
+    prs = Presentation()
+    if portrait:
+        prs.slide_width, prs.slide_height = prs.slide_height, prs.slide_width
+    for title, body in slides:
+        slide = prs.slides.add_slide(prs.slide_layouts[5])  # title only
+        slide.shapes.title.text = title
+        box = slide.shapes.add_textbox(box_left, Inches(2), Inches(4), Inches(1))
+        run = box.text_frame.paragraphs[0].add_run()
+        run.text = body
+        run.font.bold = bold
+        run.font.size = Pt(18)
+        if color:
+            run.font.color.rgb = RGBColor(*color)
+        if bullets:
+            ppr = box.text_frame.paragraphs[0]._p.get_or_add_pPr()
+            ppr.set("lvl", "0")
+            from pptx.oxml.ns import qn
+
+            bu = ppr.makeelement(qn("a:buChar"), {"char": bullets})
+            ppr.append(bu)
+        if notes:
+            slide.notes_slide.notes_text_frame.text = notes
+        if background:
+            slide.background.fill.solid()
+            slide.background.fill.fore_color.rgb = RGBColor(*background)
+    prs.save(path)
+    return str(path)
+
+
+def test_compare_pptx_files_scores_what_osworld_compares(tmp_path):
+    compare = get_metric("compare_pptx_files")
+    gold = deck(tmp_path / "gold.pptx", bold=True)
+    assert compare(deck(tmp_path / "same.pptx", bold=True), gold) == 1.0
+    assert compare(deck(tmp_path / "plain.pptx"), gold) == 0.0  # a run's bold differs
+    assert compare(deck(tmp_path / "plain.pptx"), gold, examine_font_bold=False) == 1.0
+    assert compare(deck(tmp_path / "text.pptx", (("Title", "Other"),), bold=True), gold) == 0.0
+    assert compare(deck(tmp_path / "two.pptx", (("Title", "Body text"),) * 2, bold=True), gold) == 0.0
+    moved = deck(tmp_path / "moved.pptx", bold=True, box_left=Inches(2))
+    assert compare(moved, gold) == 0.0 and compare(moved, gold, examine_shape=False) == 1.0
+    red = deck(tmp_path / "red.pptx", bold=True, color=(255, 0, 0))
+    assert compare(red, deck(tmp_path / "blue.pptx", bold=True, color=(0, 0, 255))) == 0.0
+    assert compare(red, gold) == 1.0  # a colour is compared only where both runs have an RGB one
+    assert compare(deck(tmp_path / "noted.pptx", bold=True, notes="say this"), gold) == 0.0
+    assert compare(deck(tmp_path / "b1.pptx", bold=True, bullets="•"),
+                   deck(tmp_path / "b2.pptx", bold=True, bullets="-")) == 0.0
+    # The background colour never decides (as in OSWorld, where reading it sets "no fill" first).
+    assert compare(deck(tmp_path / "bg.pptx", bold=True, background=(0, 128, 0)), gold) == 1.0
+    # A missing or broken result is a valid 0; an unknown option is a mistake in the task, named.
+    (tmp_path / "broken.pptx").write_bytes(b"not a zip")
+    assert compare(None, gold) == 0.0 and compare(str(tmp_path / "broken.pptx"), gold) == 0.0
+    with pytest.raises(ValueError, match="examine_fonts"):
+        compare(gold, gold, examine_fonts=False)
+
+
+def test_orientation_transition_and_fill_distance(tmp_path):
+    assert get_metric("check_slide_orientation_Portrait")(deck(tmp_path / "p.pptx", portrait=True)) == 1.0
+    assert get_metric("check_slide_orientation_Portrait")(deck(tmp_path / "l.pptx")) == 0.0
+
+    green = deck(tmp_path / "g.pptx", (("A", "a"), ("B", "b")), background=(0, 255, 0))
+    distance = get_metric("evaluate_presentation_fill_to_rgb_distance")
+    assert distance(green, {"rgb": [0, 255, 0]}) == pytest.approx(1.0)
+    assert distance(green, {"rgb": [255, 0, 255]}) == pytest.approx(0.0)
+    # No background fill of its own or from the master: each slide counts the full distance.
+    assert distance(deck(tmp_path / "none.pptx"), {"rgb": [0, 255, 0]}) == pytest.approx(0.0)
+
+    import zipfile
+
+    path = tmp_path / "t.pptx"
+    deck(path, (("A", "a"), ("B", "b")))
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    slide2 = parts["ppt/slides/slide2.xml"].decode()
+    parts["ppt/slides/slide2.xml"] = slide2.replace(
+        "</p:sld>", '<p:transition spd="slow"><p:dissolve/></p:transition></p:sld>').encode()
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    check = get_metric("check_transition")
+    assert check(str(path), {"slide_idx": 1, "transition_type": "dissolve"}) == 1.0
+    assert check(str(path), {"slide_idx": 0, "transition_type": "dissolve"}) == 0.0
+    assert check(str(path), {"slide_idx": 1, "transition_type": "wipe"}) == 0.0
+    assert check(str(path), {"slide_idx": 7, "transition_type": "dissolve"}) == 0.0
+
+
+def test_image_stretched_and_centred(tmp_path):
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (200, 30, 30)).save(buf, "PNG")
+    original = Presentation()
+    slide = original.slides.add_slide(original.slide_layouts[6])
+    buf.seek(0)
+    slide.shapes.add_picture(buf, Inches(1), Inches(1), Inches(2), Inches(1.5))
+    original.save(tmp_path / "orig.pptx")
+    pic = original.slides[0].shapes[0]
+    pic.left, pic.top, pic.width, pic.height = 0, 0, original.slide_width, original.slide_height
+    original.save(tmp_path / "done.pptx")
+    check = get_metric("check_image_stretch_and_center")
+    assert check(str(tmp_path / "done.pptx"), str(tmp_path / "orig.pptx")) == 1.0
+    assert check(str(tmp_path / "orig.pptx"), str(tmp_path / "orig.pptx")) == 0.0
+
+
+XCU = """<?xml version="1.0" encoding="UTF-8"?>
+<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema">
+<item oor:path="/org.openoffice.Office.Impress/Misc/Start"><prop oor:name="EnablePresenterScreen" oor:op="fuse"><value>{presenter}</value></prop></item>
+<item oor:path="/org.openoffice.Office.Common/Save/Document"><prop oor:name="AutoSaveTimeIntervall" oor:op="fuse"><value>{minutes}</value></prop></item>
+</oor:items>
+"""
+
+
+def test_impress_settings_from_the_registry_file(tmp_path):
+    path = tmp_path / "registrymodifications.xcu"
+    path.write_text(XCU.format(presenter="false", minutes=3))
+    assert get_metric("check_presenter_console_disable")(str(path)) == 1.0
+    assert get_metric("check_auto_saving_time")(str(path), {"minutes": 3}) == 1.0
+    assert get_metric("check_auto_saving_time")(str(path), {"minutes": 10}) == 0.0
+    path.write_text(XCU.format(presenter="true", minutes=10))
+    assert get_metric("check_presenter_console_disable")(str(path)) == 0.0
+    assert get_metric("check_presenter_console_disable")(str(tmp_path / "absent.xcu")) == 0.0
+
+
+def test_page_number_colour_from_the_master(tmp_path):
+    import zipfile
+
+    path = tmp_path / "n.pptx"
+    deck(path)
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    master = parts["ppt/slideMasters/slideMaster1.xml"].decode()
+    fills = ('<a:solidFill><a:srgbClr val="C00000"/></a:solidFill>'
+             '<a:solidFill><a:srgbClr val="000000"/></a:solidFill>')
+    parts["ppt/slideMasters/slideMaster1.xml"] = master.replace("</p:sldMaster>",
+                                                                f"<!--x-->{fills}</p:sldMaster>").encode()
+    # Put the fills where OSWorld's search finds them: anywhere under the master, in document order.
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+    check = get_metric("check_page_number_colors")
+    assert check(str(path), {"color": "red"}) == 1.0
+    assert check(str(path), {"color": "blue"}) == 0.0
+
+
+def test_left_panel_in_either_namespace():
+    check = get_metric("check_left_panel")
+    for ns in ("uri:deskat:component.at-spi.gnome.org", "https://accessibility.ubuntu.example.org/ns/component"):
+        tree = (f'<desktop-frame xmlns:cp="{ns}" xmlns:st="uri:deskat:state.at-spi.gnome.org"><root-pane><panel>'
+                '<split-pane cp:parentcoord="(0, 0)" st:visible="true"/></panel></root-pane></desktop-frame>')
+        assert check(tree) == 1.0
+    assert check("<desktop-frame><root-pane><panel/></root-pane></desktop-frame>") == 0.0
