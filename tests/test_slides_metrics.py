@@ -17,7 +17,8 @@ from arena_gym.evaluators import get_metric  # noqa: E402
 
 
 def deck(path, slides=(("Title", "Body text"),), *, bold=False, color=None, notes="", portrait=False,
-         box_left=Inches(1), bullets=None, background=None):
+         box_left=None, bullets=None, background=None):
+    box_left = Inches(1) if box_left is None else box_left
     prs = Presentation()
     if portrait:
         prs.slide_width, prs.slide_height = prs.slide_height, prs.slide_width

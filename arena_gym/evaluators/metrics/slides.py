@@ -58,7 +58,8 @@ def _bullets(slide: Any) -> list[tuple[Any, str, str, str]]:
     found = []
     for para in root.iter(f"{{{NS['a']}}}p"):
         ppr = para.find("a:pPr", NS)
-        level, char, color = "No Level", "No Bullet", "No Color"
+        level: str | None = "No Level"
+        char, color = "No Bullet", "No Color"
         if ppr is not None:
             level = ppr.get("lvl")
             bu_char = ppr.find("a:buChar", NS)
@@ -141,18 +142,18 @@ def _shapes_match(index: int, shape1: Any, shape2: Any, opt: dict[str, Any]) -> 
                 return False
         elif not _same_box(shape1, shape2):
             return False
-    if opt["examine_right_position"] and index == 2 and text1 is None and text2 is None:
-        if shape1.left <= shape2.left or shape1.left < 4320000:
-            return False
+    if (opt["examine_right_position"] and index == 2 and text1 is None and text2 is None
+            and (shape1.left <= shape2.left or shape1.left < 4320000)):
+        return False
     if opt["examine_top_position"]:
         if index == 2 and shape1.shape_type == PICTURE and shape2.shape_type == PICTURE:
             if shape1.top >= shape2.top or shape1.top > 1980000:
                 return False
         elif not _same_box(shape1, shape2):
             return False
-    if opt["examine_shape_for_shift_size"] and not _same_box(shape1, shape2):
-        if not (text1 is not None and text1 == text2 == "Elaborate on what you want to discuss."):
-            return False
+    if (opt["examine_shape_for_shift_size"] and not _same_box(shape1, shape2)
+            and not (text1 is not None and text1 == text2 == "Elaborate on what you want to discuss.")):
+        return False
     if opt["examine_shape"] and not _same_box(shape1, shape2):
         return False
     if opt["examine_image_size"]:
