@@ -166,3 +166,78 @@ def test_left_panel_in_either_namespace():
                 '<split-pane cp:parentcoord="(0, 0)" st:visible="true"/></panel></root-pane></desktop-frame>')
         assert check(tree) == 1.0
     assert check("<desktop-frame><root-pane><panel/></root-pane></desktop-frame>") == 0.0
+
+
+# ---- getters that take media out of a presentation on the VM, end to end through the desktop server
+def _with_parts(path, extra: dict[str, bytes], edit=None):
+    """Rewrite the .pptx at ``path`` with ``extra`` members added and ``edit(name, text)`` applied."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as z:
+        parts = {n: z.read(n) for n in z.namelist()}
+    if edit:
+        parts = {n: edit(n, d.decode()).encode() if n.endswith((".xml", ".rels")) else d for n, d in parts.items()}
+    parts.update(extra)
+    with zipfile.ZipFile(path, "w") as z:
+        for name, data in parts.items():
+            z.writestr(name, data)
+
+
+def _png(color) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), color).save(buf, "PNG")
+    return buf.getvalue()
+
+
+IMAGE_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/image"
+AUDIO_REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships/audio"
+
+
+def _add_rel(text: str, rel_id: str, kind: str, target: str, external: bool = False) -> str:
+    mode = ' TargetMode="External"' if external else ""
+    return text.replace("</Relationships>",
+                        f'<Relationship Id="{rel_id}" Type="{kind}" Target="{target}"{mode}/></Relationships>')
+
+
+def test_background_picture_and_audio_come_out_of_a_slide_on_the_vm(arena, tmp_path):
+    from arena_gym.evaluators import EvalContext, get_getter
+    from arena_gym.protocol import ArenaClient
+
+    desktop = arena.home / "Desktop"
+    path = desktop / "talk.pptx"
+    deck(path, (("A", "a"), ("B", "b")))
+    background = ('<p:bg><p:bgPr><a:blipFill><a:blip r:embed="rIdBg"/><a:stretch><a:fillRect/></a:stretch>'
+                  '</a:blipFill><a:effectLst/></p:bgPr></p:bg>')
+    (desktop / "linked.wav").write_bytes(b"RIFF linked audio")
+
+    def edit(name: str, text: str) -> str:
+        if name == "ppt/slides/slide2.xml":
+            return text.replace("<p:cSld>", f"<p:cSld>{background}", 1)
+        if name == "ppt/slides/_rels/slide2.xml.rels":
+            return _add_rel(text, "rIdBg", IMAGE_REL, "../media/bg.png")
+        if name == "ppt/slides/_rels/slide1.xml.rels":
+            return _add_rel(text, "rIdAu", AUDIO_REL, "../media/tune.wav")
+        return text
+
+    _with_parts(path, {"ppt/media/bg.png": _png((10, 200, 30)), "ppt/media/tune.wav": b"RIFF embedded audio"}, edit)
+    linked = desktop / "linked.pptx"
+    deck(linked)
+    _with_parts(linked, {}, lambda n, t: _add_rel(t, "rIdAu", AUDIO_REL, f"file://{desktop}/linked.wav", True)
+                if n == "ppt/slides/_rels/slide1.xml.rels" else t)
+
+    with ArenaClient(arena.url, token=arena.token) as client:
+        ctx = EvalContext(client, tmp_path / "cache", platform="linux")
+        picture = get_getter("background_image_in_slide")(
+            ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 1, "dest": "bg.png"})
+        gold = tmp_path / "gold.png"
+        gold.write_bytes(_png((10, 200, 30)))
+        assert get_metric("compare_images")(picture, str(gold)) == 1.0
+        assert get_getter("background_image_in_slide")(
+            ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 0, "dest": "none.png"}) is None
+        audio = get_getter("audio_in_slide")
+        embedded = audio(ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 0, "dest": "tune.wav"})
+        assert open(embedded, "rb").read() == b"RIFF embedded audio"
+        outside = audio(ctx, {"ppt_file_path": "~/Desktop/linked.pptx", "slide_index": 0, "dest": "linked.wav"})
+        assert open(outside, "rb").read() == b"RIFF linked audio"
+        assert audio(ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 1, "dest": "x.wav"}) is None
+        assert audio(ctx, {"ppt_file_path": "~/Desktop/absent.pptx", "slide_index": 0, "dest": "y.wav"}) is None
