@@ -4,6 +4,7 @@ registry files written as Impress writes them)."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import pytest
 from PIL import Image
@@ -236,8 +237,8 @@ def test_background_picture_and_audio_come_out_of_a_slide_on_the_vm(arena, tmp_p
             ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 0, "dest": "none.png"}) is None
         audio = get_getter("audio_in_slide")
         embedded = audio(ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 0, "dest": "tune.wav"})
-        assert open(embedded, "rb").read() == b"RIFF embedded audio"
+        assert Path(embedded).read_bytes() == b"RIFF embedded audio"
         outside = audio(ctx, {"ppt_file_path": "~/Desktop/linked.pptx", "slide_index": 0, "dest": "linked.wav"})
-        assert open(outside, "rb").read() == b"RIFF linked audio"
+        assert Path(outside).read_bytes() == b"RIFF linked audio"
         assert audio(ctx, {"ppt_file_path": "~/Desktop/talk.pptx", "slide_index": 1, "dest": "x.wav"}) is None
         assert audio(ctx, {"ppt_file_path": "~/Desktop/absent.pptx", "slide_index": 0, "dest": "y.wav"}) is None
