@@ -103,6 +103,21 @@ class BrowserParams(_Params):
     browser: str
 
 
+class GoogleDriveParams(_Params):
+    """OSWorld's Google Drive set-up (PyDrive with the task suite's own credentials file)."""
+
+    settings_file: str
+    operation: list[str] = Field(default_factory=list)
+    args: list[dict[str, Any]] = Field(default_factory=list)
+
+
+class LoginParams(_Params):
+    """OSWorld's sign-in to a web service in the browser (credentials from ``settings_file``)."""
+
+    settings_file: str
+    platform: str
+
+
 STEP_PARAMS: dict[str, type[_Params]] = {
     "download": DownloadParams,
     "upload_file": UploadFileParams,
@@ -125,6 +140,8 @@ STEP_PARAMS: dict[str, type[_Params]] = {
     "update_browse_history": HistoryParams,
     "update_browse_history_edge": HistoryParams,
     "set_default_browser": BrowserParams,
+    "googledrive": GoogleDriveParams,
+    "login": LoginParams,
 }
 
 

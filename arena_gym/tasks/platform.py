@@ -17,6 +17,10 @@ _WIN_HOME = re.compile(r"^(?:[A-Za-z]:\\+Users\\+Docker|%USERPROFILE%)(?=\\|$)",
 
 # Setup steps that need the browser's DevTools side channel (Playwright over CDP), not served here.
 CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs", "edge_open_tabs"}
+# Setup steps that sign in to a Google account (OSWorld's Drive and browser log-ins): no VM can run them
+# without that account's credentials.
+ACCOUNT_STEPS = {"googledrive": "needs a Google account (Google Drive)",
+                 "login": "needs a Google account (a browser sign-in)"}
 # Programs that exist only on Windows (as the first word of a command, lower-cased).
 WINDOWS_PROGRAMS = {"cmd", "powershell", "reg", "taskkill", "explorer", "start", "fsutil", "msedge",
                     "notepad", "mspaint", "calc", "findstr", "icacls", "attrib"}
@@ -47,8 +51,9 @@ class Need:
 
     where: str
     why: str
-    # What it is about: "app", "program", "step", "cdp" (the DevTools side channel), or "getter" (a getter
-    # registered as Windows-only): the last two are also what the evaluators' preflight reports.
+    # What it is about: "app", "program", "step", "cdp" (the DevTools side channel), "account" (a Google
+    # account), or "getter" (a getter registered as Windows-only): "cdp" and "getter" are also what the
+    # evaluators' preflight reports.
     kind: str = "program"
 
     def __str__(self) -> str:
@@ -66,7 +71,9 @@ def _program(command: list[str] | str) -> str:
 def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
     needs = []
     for i, step in enumerate(steps):
-        if step.type in CDP_STEPS:
+        if step.type in ACCOUNT_STEPS:
+            needs.append(Need(f"{where}[{i}] {step.type}", ACCOUNT_STEPS[step.type], "account"))
+        elif step.type in CDP_STEPS:
             needs.append(Need(f"{where}[{i}] {step.type}", "needs the browser DevTools (CDP) side channel", "cdp"))
         elif step.type in ("update_browse_history", "update_browse_history_edge", "set_default_browser"):
             needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path", "step"))

@@ -19,7 +19,7 @@ import httpx
 
 from ..protocol import ArenaClient, ArenaError, AuthError, ServerError, TransportError
 from .models import Step
-from .platform import CDP_STEPS, to_linux_path, translate_command
+from .platform import ACCOUNT_STEPS, CDP_STEPS, to_linux_path, translate_command
 
 log = logging.getLogger(__name__)
 
@@ -190,6 +190,8 @@ class SetupExecutor:
             vm.setup("change_wallpaper", {"path": self.path(p.path)})
         elif kind == "clear_task_files":
             vm.clear_task_files()
+        elif kind in ACCOUNT_STEPS:
+            raise UnsupportedStep(index, kind, ACCOUNT_STEPS[kind])
         elif kind in CDP_STEPS:
             raise UnsupportedStep(index, kind, "needs the browser DevTools (CDP) side channel, which is not available")
         else:
