@@ -36,7 +36,8 @@ def _unscorable_key(reason: str) -> str:
 
 def classify(task: Task) -> tuple[str, list[str]]:
     """``unscorable`` (no VM gives a valid reward with this build), ``windows`` or ``linux``, with why."""
-    unscorable = scoring_blockers(task, "windows")
+    # On the platform its benchmark's VMs run: OSWorld's are Linux, WAA's Windows.
+    unscorable = scoring_blockers(task, "linux" if task.benchmark == "osworld" else "windows")
     if unscorable:
         return "unscorable", [_unscorable_key(r) for r in unscorable]
     needs = windows_needs(task)

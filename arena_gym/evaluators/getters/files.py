@@ -59,6 +59,12 @@ def vlc_config(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
     return ctx.fetch_vm_file(path, spec.get("dest", "vlcrc"))
 
 
+@getter("gimp_config_file", platform="linux", why="GIMP's settings live in ~/.config/GIMP/2.10 on Linux (as OSWorld reads them)")
+def gimp_config_file(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
+    """A file of GIMP 2.10's settings folder (gimprc, sessionrc, action-history), as ``dest``."""
+    return ctx.fetch_vm_file(f"~/.config/GIMP/2.10/{spec['file_name']}", spec["dest"])
+
+
 def _desktop_file(ctx: EvalContext, name: str) -> bytes | None:
     return or_none(ctx.client.file, ctx.vm_path(ctx.home("Desktop", name)))
 
