@@ -77,8 +77,8 @@ def check_saturation_increase_and_structure_sim(result: str | None, expected: st
     with Image.open(result) as src_file, Image.open(expected) as tgt_file:
         src, tgt = src_file.convert("HSV"), tgt_file.convert("HSV")
     increased = np.mean(np.array(tgt.split()[1])) < np.mean(np.array(src.split()[1]))
-    h1, _, v1 = src.split()
-    h2, _, v2 = tgt.split()
+    h1, _s1, v1 = src.split()
+    h2, _s2, v2 = tgt.split()
     return float(bool(increased) and _similar(h1, h2) and _similar(v1, v2))
 
 
