@@ -196,7 +196,7 @@ class Coordinator:
                 raise SetupError.from_answer(answer)
             return
         ctx = self.eval_context(task)
-        SetupExecutor(self.vm, self.platform or "windows", ctx.fetcher, self._task_dir(task)).run(task.config)
+        SetupExecutor(self.vm, self.platform or "windows", ctx.fetcher, self._task_dir(task), ctx.cache_dir).run(task.config)
 
     def wait_for_expected_window(self, task: Task, timeout_s: float) -> None:
         """On a server without the readiness extension (a stock VM, where only the stock protocol reaches

@@ -105,7 +105,7 @@ class EvaluateServer:
         def run() -> tuple[list[dict[str, Any]], str | None]:
             ctx = self._context(task_dir)
             with self.lock:
-                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher, task_dir)
+                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher, task_dir, ctx.cache_dir)
                 try:
                     outcomes = executor.run(steps, strict=False)
                 except SetupError as exc:  # only raised for an unreachable VM when not strict

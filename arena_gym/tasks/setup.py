@@ -123,6 +123,9 @@ class SetupExecutor:
     platform: str = "windows"
     fetcher: Fetcher | None = None
     task_dir: Path | None = None
+    # Where an execute step's ``stdout``/``stderr`` names are written (OSWorld's cache_dir): the
+    # evaluation's cache, which its ``cache_file`` getter reads.
+    cache_dir: Path | None = None
     outcomes: list[StepOutcome] = field(default_factory=list)
 
     def path(self, path: str) -> str:
@@ -134,6 +137,7 @@ class SetupExecutor:
     def run(self, steps: list[Step], strict: bool = True) -> list[StepOutcome]:
         """Run in order. ``strict``: stop at the first failure and raise it; else log and go on
         (as WAA does for postconfig)."""
+        self._forget_outputs(steps)
         outcomes = []
         for index, step in enumerate(steps):
             start = time.monotonic()
@@ -213,12 +217,44 @@ class SetupExecutor:
                     raise
                 failures += 1
             else:
+                self._keep_output(p, result)
                 if p.until is None or _until_matches(p.until, result):
                     return
                 failures += 1
             if failures >= 5:
                 raise OSError(f"until condition not met after {failures} tries")
             time.sleep(0.3)
+
+
+    def _forget_outputs(self, steps: list[Step]) -> None:
+        """Remove the cache files these steps write, so one left by an earlier episode is never read
+        as this one's (a step that fails leaves no file, and its getter says so)."""
+        if self.cache_dir is None:
+            return
+        for step in steps:
+            if step.type in ("execute", "command"):
+                for name in (step.params.stdout, step.params.stderr):
+                    if name:
+                        cache_path(self.cache_dir, name).unlink(missing_ok=True)
+
+    def _keep_output(self, p: Any, result: Any) -> None:
+        """Write the command's output to the cache files the step names (``stdout``, ``stderr``)."""
+        for name, text in ((p.stdout, result.output), (p.stderr, result.error)):
+            if not name:
+                continue
+            if self.cache_dir is None:
+                raise OSError(f"the step writes its output to {name!r}, but this executor has no cache folder")
+            target = cache_path(self.cache_dir, name)
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_text(text or "", encoding="utf-8")
+
+
+def cache_path(cache_dir: Path, name: str) -> Path:
+    """``name`` inside ``cache_dir``; a name that would leave it (absolute, ``..``) is refused."""
+    target = (Path(cache_dir) / name).resolve()
+    if not target.is_relative_to(Path(cache_dir).resolve()):
+        raise OSError(f"{name!r} is not a file name inside the evaluation cache")
+    return target
 
 
 def _until_matches(until: Any, result: Any) -> bool:

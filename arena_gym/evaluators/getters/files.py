@@ -13,7 +13,7 @@ import numpy as np
 from PIL import Image
 
 from ..context import EvalContext, or_none
-from ..registry import getter
+from ..registry import Unscorable, getter
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +48,18 @@ def cloud_file(ctx: EvalContext, spec: dict[str, Any]) -> Any:
         urls, dests = list(spec["path"]), list(spec["dest"])
     local = [str(ctx.fetcher.fetch(u, d, ctx.task_dir)) for u, d in zip(urls, dests)]
     return _pick(local, spec)
+
+
+@getter("cache_file")
+def cache_file(ctx: EvalContext, spec: dict[str, Any]) -> str:
+    """A file a set-up or postconfig step wrote to the evaluation's cache (an execute step's ``stdout``).
+    None there means the step that writes it failed: no score (OSWorld's assertion fails there too)."""
+    from ...tasks.setup import cache_path
+
+    path = cache_path(ctx.cache_dir, spec["path"])
+    if not path.is_file():
+        raise Unscorable(f"cache_file: {spec['path']} was not written (the task's step that writes it failed)")
+    return str(path)
 
 
 @getter("vlc_config")
