@@ -65,7 +65,7 @@ def test_structure_mirror_palette_resize(tmp_path):
     assert m("check_palette_and_structure_sim")(original, original) == 0.0  # not a palette image
     big = edited(original, tmp_path / "big.png", lambda i: i.resize((240, 180)))
     assert m("check_structure_sim_resized")(big, original) == 1.0
-    # Another size is not the expected image: 0 (OSWorld's SSIM raises on it).
+    # Another size is not the expected image: 0.
     assert m("check_structure_sim")(big, original) == 0.0
     assert m("check_file_exists_and_structure_sim")(original, original) == 1.0
     assert m("check_file_exists_and_structure_sim")(str(tmp_path / "absent.png"), original) == 0.0
@@ -89,6 +89,12 @@ def test_positions_sizes_and_pixels(tmp_path):
     assert m("check_textbox_on_leftside")(str(tmp_path / "right.png")) == 0.0
 
     assert m("check_image_size")(centred, {"height": 100}) == 1.0
+    # With ignore_transparent, a transparent margin does not count.
+    framed = Image.new("RGBA", (100, 100), (0, 0, 0, 0))
+    framed.paste(Image.new("RGBA", (60, 40), (200, 10, 10, 255)), (20, 30))
+    framed.save(tmp_path / "framed.png")
+    assert m("check_image_size")(str(tmp_path / "framed.png"), {"height": 40, "width": 60, "ignore_transparent": True}) == 1.0
+    assert m("check_image_size")(str(tmp_path / "framed.png"), {"height": 100, "width": 100}) == 1.0
     assert m("check_image_size")(centred, {"height": 100, "width": 90}) == 0.0
     assert m("check_image_file_size")(centred, {"max_size": 10**6}) == 1.0
     assert m("check_image_file_size")(centred, {"max_size": 10}) == 0.0

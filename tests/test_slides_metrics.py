@@ -65,8 +65,13 @@ def test_compare_pptx_files_scores_what_osworld_compares(tmp_path):
     assert compare(deck(tmp_path / "noted.pptx", bold=True, notes="say this"), gold) == 0.0
     assert compare(deck(tmp_path / "b1.pptx", bold=True, bullets="•"),
                    deck(tmp_path / "b2.pptx", bold=True, bullets="-")) == 0.0
-    # The background colour never decides (as in OSWorld, where reading it sets "no fill" first).
-    assert compare(deck(tmp_path / "bg.pptx", bold=True, background=(0, 128, 0)), gold) == 1.0
+    green = deck(tmp_path / "bg.pptx", bold=True, background=(0, 128, 0))
+    assert compare(green, gold) == 0.0 and compare(green, gold, examine_background_color=False) == 1.0
+    # Geometry within 0.5 % is the same; more is not (or any, with the tolerance at 0).
+    near = deck(tmp_path / "near.pptx", bold=True, box_left=Inches(1) + 3000)
+    assert compare(near, gold) == 1.0 and compare(near, gold, approximately_tolerance=0.0) == 0.0
+    # Bold unset and bold off are the same.
+    assert compare(deck(tmp_path / "nb.pptx"), deck(tmp_path / "fb.pptx", bold=False)) == 1.0
     # A missing or broken result is a valid 0; an unknown option is a mistake in the task, named.
     (tmp_path / "broken.pptx").write_bytes(b"not a zip")
     assert compare(None, gold) == 0.0 and compare(str(tmp_path / "broken.pptx"), gold) == 0.0
@@ -84,6 +89,8 @@ def test_orientation_transition_and_fill_distance(tmp_path):
     assert distance(green, {"rgb": [255, 0, 255]}) == pytest.approx(0.0)
     # No background fill of its own or from the master: each slide counts the full distance.
     assert distance(deck(tmp_path / "none.pptx"), {"rgb": [0, 255, 0]}) == pytest.approx(0.0)
+    # Still the colour it had before the task: the full distance too.
+    assert distance(green, {"rgb": [0, 255, 0], "original_rgb": [0, 255, 0]}) == pytest.approx(0.0)
 
     import zipfile
 
@@ -160,13 +167,13 @@ def test_page_number_colour_from_the_master(tmp_path):
     assert check(str(path), {"color": "blue"}) == 0.0
 
 
-def test_left_panel_in_either_namespace():
+def test_left_panel_is_the_slides_view():
     check = get_metric("check_left_panel")
-    for ns in ("uri:deskat:component.at-spi.gnome.org", "https://accessibility.ubuntu.example.org/ns/component"):
-        tree = (f'<desktop-frame xmlns:cp="{ns}" xmlns:st="uri:deskat:state.at-spi.gnome.org"><root-pane><panel>'
-                '<split-pane cp:parentcoord="(0, 0)" st:visible="true"/></panel></root-pane></desktop-frame>')
-        assert check(tree) == 1.0
-    assert check("<desktop-frame><root-pane><panel/></root-pane></desktop-frame>") == 0.0
+    tree = ('<desktop-frame><frame name="talk.pptx - LibreOffice Impress"><panel>'
+            '<document-frame name="Slides View"/></panel></frame></desktop-frame>')
+    assert check(tree) == 1.0
+    assert check(tree.replace("Slides View", "Outline View")) == 0.0
+    assert check(None) == 0.0 and check("<not xml") == 0.0
 
 
 # ---- getters that take media out of a presentation on the VM, end to end through the desktop server

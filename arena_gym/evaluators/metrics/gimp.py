@@ -1,10 +1,7 @@
 """Image-editing metrics of OSWorld's GIMP tasks (and the multi-app ones that export images), with its
-semantics: its thresholds, its SSIM call (skimage's ``channel_axis=-1``: see
-``images.ssim_last_axis_channels``) and its quirks, each noted where it is kept.
-
-Different, on purpose: where OSWorld's comparison raises because the two images differ in size or bands
-(skimage's SSIM, ``ImageChops.difference``), the agent's image is not the expected one and scores 0; a
-missing file scores 0 as in OSWorld.
+semantics (its current code, desktop-env 1.0.2): its thresholds, its SSIM (both images as RGB, skimage's
+default window, mean over the colour channels; images of different sizes are not similar), its quirks,
+each noted where it is kept. A missing file scores 0, as in OSWorld.
 """
 
 from __future__ import annotations
@@ -23,50 +20,74 @@ log = logging.getLogger(__name__)
 
 
 def _similar(a: Image.Image, b: Image.Image, threshold: float = 0.9) -> bool:
-    x, y = np.array(a), np.array(b)
-    if x.shape != y.shape or x.ndim < 2 or min(x.shape[:2]) < 7:
-        log.info("images differ in shape (%s vs %s): not similar", x.shape, y.shape)
+    """OSWorld's structure_check_by_ssim."""
+    if min(a.size) < 7 or min(b.size) < 7:
+        return False
+    x, y = np.array(a.convert("RGB")), np.array(b.convert("RGB"))
+    if x.shape != y.shape:
         return False
     return ssim_last_axis_channels(x, y) >= threshold
+
+
+def _close_by_mse(a: Image.Image, b: Image.Image, threshold: float) -> bool:
+    """OSWorld's structure_check_by_mse: ``a`` resized to ``b``'s size (Lanczos), both as RGB."""
+    if a.size != b.size:
+        a = a.resize(b.size, Image.Resampling.LANCZOS)
+    x = np.array(a.convert("RGB"), dtype=np.float32) / 255
+    y = np.array(b.convert("RGB"), dtype=np.float32) / 255
+    return float(np.mean((x - y) ** 2)) < threshold
 
 
 def _brightness(image: Image.Image) -> float:
     return float(ImageStat.Stat(image.convert("L")).mean[0])
 
 
+def _content(image: Image.Image) -> Image.Image | None:
+    """The part of an image with transparency that is not transparent (None when none is)."""
+    rgba = image.convert("RGBA") if image.mode != "RGBA" else image
+    box = rgba.split()[-1].getbbox()
+    return rgba.crop(box) if box is not None else None
+
+
+def _has_transparency(image: Image.Image) -> bool:
+    return image.mode in ("RGBA", "LA") or "transparency" in image.info
+
+
 @metric("compare_image_list")
 def compare_image_list(result: Any, expected: Any, **_: Any) -> float:
-    """Every pair of images is pixel for pixel the same."""
+    """Every pair of images is pixel for pixel the same, once the result is brought to the expected
+    image's size (Lanczos) and mode."""
     results = result if isinstance(result, list) else [result]
     golds = expected if isinstance(expected, list) else [expected]
     for pred, gold in zip(results, golds):
         if not pred or not gold:
             return 0.0
-        with Image.open(pred) as a, Image.open(gold) as b:
-            if a.size != b.size or a.mode != b.mode:
-                return 0.0
+        with Image.open(pred) as opened, Image.open(gold) as b:
+            a: Image.Image = opened
+            if a.size != b.size:
+                a = a.resize(b.size, Image.Resampling.LANCZOS)
+            if a.mode != b.mode:
+                a = a.convert(b.mode)
             if ImageChops.difference(a, b).getbbox():
                 return 0.0
     return 1.0
 
 
 @metric("check_brightness_decrease_and_structure_sim")
-def check_brightness_decrease_and_structure_sim(result: str | None, expected: str | None, **_: Any) -> float:
+def check_brightness_decrease_and_structure_sim(result: str | None, expected: str | None, threshold: float = 0.03,
+                                                **_: Any) -> float:
     """Darker than the original, and the same picture once both are brought to a mean brightness of 128
-    (mean squared error of the normalised values below 0.03)."""
+    (mean squared error of the normalised values below ``threshold``)."""
     if result is None or expected is None:
         return 0.0
     with Image.open(result) as src, Image.open(expected) as tgt:
         reduced = _brightness(tgt) > _brightness(src)
 
-        def normalised(image: Image.Image) -> np.ndarray:
+        def normalised(image: Image.Image) -> Image.Image:
             factor = 128 / _brightness(image)
-            return np.array(image.point(lambda x: min(255, max(0, int(x * factor)))), dtype=np.float32) / 255
+            return image.point(lambda x: min(255, max(0, int(x * factor))))
 
-        a, b = normalised(src), normalised(tgt)
-        if a.shape != b.shape:
-            return 0.0
-        return float(reduced and float(np.mean((a - b) ** 2)) < 0.03)
+        return float(reduced and _close_by_mse(normalised(src), normalised(tgt), threshold))
 
 
 @metric("check_saturation_increase_and_structure_sim")
@@ -94,17 +115,28 @@ def check_file_exists_and_structure_sim(result: str | None, expected: str | None
 def check_structure_sim(result: str | None, expected: str | None, **_: Any) -> float:
     if result is None or expected is None:
         return 0.0
-    with Image.open(result) as src, Image.open(expected) as tgt:
-        return float(_similar(src, tgt))
+    try:
+        with Image.open(result) as src, Image.open(expected) as tgt:
+            return float(src.size == tgt.size and _similar(src, tgt))
+    except (OSError, ValueError) as exc:  # OSWorld scores an unreadable image 0
+        log.info("check_structure_sim: %s", exc)
+        return 0.0
 
 
 @metric("check_structure_sim_resized")
 def check_structure_sim_resized(result: str | None, expected: str | None, **_: Any) -> float:
-    """Similar once the result is resized to the expected image's size (Pillow's default filter)."""
+    """Similar once the result (its non-transparent part, if it has transparency) is resized to the
+    expected image's size (Pillow's default filter)."""
     if result is None or expected is None:
         return 0.0
-    with Image.open(result) as src, Image.open(expected) as tgt:
-        return float(_similar(src.resize(tgt.size), tgt))
+    with Image.open(result) as opened, Image.open(expected) as tgt:
+        src: Image.Image = opened
+        if _has_transparency(src):
+            content = _content(src)
+            if content is None:
+                return 0.0
+            src = content.convert("RGB")
+        return float(_similar(src.resize(tgt.size), tgt.convert("RGB")))
 
 
 @metric("check_contrast_increase_and_structure_sim")
@@ -119,11 +151,17 @@ def check_contrast_increase_and_structure_sim(result: str | None, expected: str 
 
 @metric("check_palette_and_structure_sim")
 def check_palette_and_structure_sim(result: str | None, expected: str | None, **_: Any) -> float:
-    """The result is a palette image (mode P) and, as RGB, similar to the expected one."""
+    """The result is a palette image (mode P) and, as RGB, similar to the expected one; an unreadable
+    file scores 0."""
     if result is None or expected is None:
         return 0.0
-    with Image.open(result) as src, Image.open(expected) as tgt:
-        return float(src.mode == "P" and _similar(src.convert("RGB"), tgt))
+    try:
+        with Image.open(result) as src, Image.open(expected) as tgt:
+            src.load()
+            return float(src.mode == "P" and _similar(src.convert("RGB"), tgt))
+    except (OSError, ValueError) as exc:
+        log.info("check_palette_and_structure_sim: %s", exc)
+        return 0.0
 
 
 @metric("check_image_mirror")
@@ -222,10 +260,17 @@ def check_config_status(result: str | None, rules: dict[str, Any], **_: Any) -> 
 
 @metric("check_image_size")
 def check_image_size(result: str | None, rules: dict[str, Any], **_: Any) -> float:
+    """The image (or, with ``ignore_transparent``, its non-transparent part) has the given height and/or
+    width. As in OSWorld, an image with a ``transparency`` entry is measured by its content whatever
+    ``ignore_transparent`` says (its condition reads ``a and b or c``)."""
     if result is None:
         return 0.0
     with Image.open(result) as image:
-        width, height = image.size
+        if (rules.get("ignore_transparent", False) and image.mode in ("RGBA", "LA")) or "transparency" in image.info:
+            content = _content(image)
+            width, height = content.size if content is not None else (0, 0)
+        else:
+            width, height = image.size
     return float((rules.get("height") is None or height == rules["height"])
                  and (rules.get("width") is None or width == rules["width"]))
 
