@@ -13,11 +13,18 @@ from xml.etree import ElementTree as ET
 
 log = logging.getLogger(__name__)
 
+# OSWorld's namespaces for an Ubuntu tree (its guest server writes them; desktop-env's
+# check_accessibility_tree and its getters select with them).
+_NS = "https://accessibility.ubuntu.example.org/ns/"
 NAMESPACES = {
-    "st": "uri:deskat:state.at-spi.gnome.org",
-    "attr": "uri:deskat:attributes.at-spi.gnome.org",
-    "cp": "uri:deskat:component.at-spi.gnome.org",
-    "val": "uri:deskat:value.at-spi.gnome.org",
+    "st": _NS + "state",
+    "attr": _NS + "attributes",
+    "cp": _NS + "component",
+    "doc": _NS + "document",
+    "docattr": _NS + "document/attributes",
+    "txt": _NS + "text",
+    "val": _NS + "value",
+    "act": _NS + "action",
 }
 MAX_DEPTH = 50
 MAX_CHILDREN = 2048
@@ -39,24 +46,35 @@ def _state_name(state) -> str:  # noqa: ANN001 - an Atspi.StateType
     return _tag(name.removeprefix("ATSPI_STATE_").lower()).replace("-", "_")
 
 
+def _ns(prefix: str, name: str) -> str:
+    return f"{{{NAMESPACES[prefix]}}}{name}"
+
+
 def _node(acc, depth: int) -> ET.Element:  # noqa: ANN001 - a pyatspi Accessible
+    """One node as OSWorld's guest server writes it: the role as the tag; name, states (st:),
+    attributes (attr:), geometry (cp:, for what is visible and showing), values (val:), actions (act:),
+    ``image``/``selection`` flags, and the text as the element's text."""
     elem = ET.Element(_tag(acc.getRoleName()))
-    if acc.name:
-        elem.set("name", acc.name)
-    states = acc.getState().getStates()
-    for state in states:
-        elem.set(f"{{{NAMESPACES['st']}}}{_state_name(state)}", "true")
+    elem.set("name", acc.name or "")
+    states = {_state_name(state) for state in acc.getState().getStates()}
+    for state in sorted(states):
+        elem.set(_ns("st", state), "true")
+    for key, value in _attributes(acc).items():
+        elem.set(_ns("attr", key), value)
+    if "visible" in states and "showing" in states:
+        try:
+            comp = acc.queryComponent()
+            x, y = comp.getPosition(0)
+            w, h = comp.getSize()
+            elem.set(_ns("cp", "screencoord"), f"({x}, {y})")
+            elem.set(_ns("cp", "size"), f"({w}, {h})")
+        except NotImplementedError:
+            pass
+    _interfaces(acc, elem)
     try:
-        comp = acc.queryComponent()
-        x, y = comp.getPosition(0)
-        w, h = comp.getSize()
-        elem.set(f"{{{NAMESPACES['cp']}}}screencoord", f"({x}, {y})")
-        elem.set(f"{{{NAMESPACES['cp']}}}size", f"({w}, {h})")
-    except NotImplementedError:
-        pass
-    try:
-        text = acc.queryText().getText(0, -1)
-        if text and text != acc.name:
+        text_iface = acc.queryText()
+        text = text_iface.getText(0, text_iface.characterCount).replace("\ufffc", "").replace("\ufffd", "")
+        if text:
             elem.text = text
     except NotImplementedError:
         pass
@@ -66,6 +84,48 @@ def _node(acc, depth: int) -> ET.Element:  # noqa: ANN001 - a pyatspi Accessible
             if child is not None:
                 elem.append(_node(child, depth + 1))
     return elem
+
+
+def _attributes(acc) -> dict[str, str]:  # noqa: ANN001 - a pyatspi Accessible
+    """The node's object attributes (pyatspi gives ``key:value`` strings)."""
+    try:
+        pairs = acc.getAttributes() or []
+    except (AttributeError, NotImplementedError):
+        return {}
+    found = {}
+    for pair in pairs:
+        key, sep, value = str(pair).partition(":")
+        if sep and key:
+            found[key] = value
+    return found
+
+
+def _interfaces(acc, elem: ET.Element) -> None:  # noqa: ANN001 - a pyatspi Accessible
+    """Image, selection, value and action facts, where the node offers those interfaces."""
+    for flag, query in (("image", "queryImage"), ("selection", "querySelection")):
+        try:
+            getattr(acc, query)()
+            elem.set(flag, "true")
+        except NotImplementedError:
+            pass
+    try:
+        value = acc.queryValue()
+        for key, read in (("value", "currentValue"), ("min", "minimumValue"), ("max", "maximumValue"),
+                          ("step", "minimumIncrement")):
+            try:
+                elem.set(_ns("val", key), str(getattr(value, read)))
+            except Exception:  # noqa: BLE001 - an app's value interface may fail on any of them
+                pass
+    except NotImplementedError:
+        pass
+    try:
+        action = acc.queryAction()
+        for i in range(action.nActions):
+            name = action.getName(i).replace(" ", "-")
+            elem.set(_ns("act", f"{name}_desc"), action.getDescription(i) or "")
+            elem.set(_ns("act", f"{name}_kb"), action.getKeyBinding(i) or "")
+    except NotImplementedError:
+        pass
 
 
 def accessibility_tree() -> str:
