@@ -11,7 +11,7 @@ if [[ $# -eq 0 ]]; then
   .venv/bin/ruff check arena_gym bridges training tests bench
   .venv/bin/mypy
 fi
-.venv/bin/python -m pytest -ra "$@"
+.venv/bin/python -m pytest -ra --durations=15 "$@"
 if [[ $# -eq 0 ]]; then
   .venv/bin/python -m pytest -ra -m "stutter or slow or ray"
 fi
