@@ -96,3 +96,73 @@ def test_cache_file_reads_what_a_postconfig_command_printed(arena, tmp_path):
         failing.evaluator.postconfig[0].parameters["command"] = ["/no/such/program"]
         outcome = evaluate(failing, ctx, "DONE")
         assert not outcome.reward_valid and "emails.bak.ls" in str(outcome.unscorable), outcome
+
+
+STATUS = """<?xml version="1.0" encoding="utf-8" standalone="yes" ?>
+<root><fullscreen>false</fullscreen><state>{state}</state><information>
+<category name="meta"><info name="filename">{name}</info></category>
+<category name="Stream 0"><info name="Type">Audio</info></category></information></root>"""
+
+# A stand-in for VLC's HTTP interface: answers status.xml to the right password, 401 otherwise.
+FAKE_VLC = """
+import base64, http.server, sys
+body = sys.argv[1].encode()
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.headers.get("Authorization") == "Basic " + base64.b64encode(b":password").decode()
+        self.send_response(200 if ok and self.path == "/requests/status.xml" else 401)
+        self.end_headers()
+        self.wfile.write(body if ok else b"")
+    def log_message(self, *a):
+        pass
+http.server.HTTPServer(("127.0.0.1", 8080), H).serve_forever()
+"""
+
+
+def test_vlc_status_read_on_the_vm_and_scored(arena, tmp_path):
+    from arena_gym.evaluators import get_getter
+
+    from .support.polling import wait_for
+
+    playing = tmp_path / "status.xml"
+    playing.write_text(STATUS.format(state="playing", name="/home/user/Desktop/song.mp4"))
+    check = get_metric("is_vlc_playing")
+    assert check(str(playing), {"type": "file_name", "file_name": "song.mp4"}) == 1.0
+    assert check(str(playing), {"type": "file_name", "file_name": "other.mp4"}) == 0.0
+    playing.write_text(STATUS.format(state="paused", name="song.mp4"))
+    assert check(str(playing), {"type": "file_name", "file_name": "song.mp4"}) == 0.0
+    assert check(None, {"type": "file_name", "file_name": "song.mp4"}) == 0.0
+
+    with ArenaClient(arena.url, token=arena.token) as client:
+        ctx = EvalContext(client, tmp_path / "cache", platform="linux")
+        getter = get_getter("vlc_playing_info")
+        assert getter(ctx, {"dest": "status.xml"}) is None  # nothing listens: VLC is not running
+        status = STATUS.format(state="playing", name="song.mp4")
+        client.launch(["python3", "-c", FAKE_VLC, status])
+        try:
+            path = wait_for(lambda: getter(ctx, {"dest": "status.xml"}), timeout=20, what="the stand-in VLC")
+            assert check(path, {"type": "file_name", "file_name": "song.mp4"}) == 1.0
+        finally:
+            client.execute(["pkill", "-f", "requests/status.xml"])
+
+
+def test_window_size_and_terminal_routes(arena):
+    from arena_gym.server.osworld_routes import terminal_text
+
+    with ArenaClient(arena.url, token=arena.token) as client:
+        size = client.window_size("xterm")
+        assert size and size["width"] > 0 and size["height"] > 0
+        assert client.window_size("XTerm") == size  # WM_CLASS instance or class, any case
+        assert client.window_size("no-such-app") is None
+        screen = client.screen_size().model_dump()
+        assert get_metric("is_vlc_fullscreen")(screen, size) == float(size == screen)
+        assert get_metric("is_vlc_fullscreen")(screen, None) == 0.0
+        assert client.terminal() is None  # xterm does not speak AT-SPI: no terminal text
+    st = "https://accessibility.ubuntu.example.org/ns/state"
+    tree = (f'<desktop-frame xmlns:st="{st}"><application name="gnome-terminal-server">'
+            '<frame name="a" st:active="true"><terminal st:focused="true">$ echo 54\n54\n</terminal></frame>'
+            '<frame name="b"><terminal>other</terminal></frame></application>'
+            '<application name="gedit"><terminal st:focused="true">not a terminal app</terminal></application>'
+            '</desktop-frame>')
+    assert terminal_text(tree) == "$ echo 54\n54"
+    assert terminal_text("<desktop-frame/>") is None

@@ -204,6 +204,16 @@ class WAADialect:
     def screen_size(self) -> Call[ScreenSize]:
         return Call("screen_size", "POST", "/screen_size", Kind.PROBE, True, _model(ScreenSize))
 
+    def window_size(self, app_class_name: str) -> Call[dict[str, int] | None]:
+        """``{"width", "height"}`` of the app's window (OSWorld's route); None when it has none."""
+        return Call("window_size", "POST", "/window_size", Kind.PROBE, True,
+                    lambda r: _json(r) if r.status_code == 200 else None, data={"app_class_name": app_class_name},
+                    accept=(200, 404, 500))
+
+    def terminal(self) -> Call[str | None]:
+        """The text of the terminal in front (OSWorld's route); None when there is none."""
+        return Call("terminal", "GET", "/terminal", Kind.ACCESSIBILITY, True, lambda r: _json(r).get("output"))
+
     def desktop_path(self) -> Call[str]:
         return Call("desktop_path", "POST", "/desktop_path", Kind.PROBE, True, _key("desktop_path"))
 

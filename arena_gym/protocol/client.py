@@ -339,6 +339,8 @@ class _Endpoints:
     file = _endpoint("file")
     upload = _endpoint("upload")
     screen_size = _endpoint("screen_size")
+    window_size = _endpoint("window_size")
+    terminal = _endpoint("terminal")
     desktop_path = _endpoint("desktop_path")
     documents_path = _endpoint("documents_path")
     list_directory = _endpoint("list_directory")

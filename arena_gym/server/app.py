@@ -31,7 +31,7 @@ from ..arena.sandbox import Sandbox
 from ..protocol import frame_files
 from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest, starts_work
 from ..validation import field_errors
-from . import files, readiness
+from . import files, osworld_routes, readiness
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
@@ -136,13 +136,15 @@ class DesktopServer:
     async def platform(self, request: Request) -> Response:
         return PlainTextResponse("Linux", media_type="text/html")
 
+    def read_accessibility(self) -> str:
+        # In a sandboxed arena the session bus belongs to the sandbox's account: ask from inside it.
+        return self.worker.accessibility() if self.sandbox is not None else accessibility_tree()
+
     async def accessibility(self, request: Request) -> Response:
         backend = request.query_params.get("backend", "uia")
         if backend not in ("uia", "win32", "atspi"):
             return PlainTextResponse("Invalid backend specified", status_code=400, media_type="text/html")
-        # In a sandboxed arena the session bus belongs to the sandbox's account: ask from inside it.
-        reader = self.worker.accessibility if self.sandbox is not None else accessibility_tree
-        return JSONResponse({"AT": await slow(reader)})
+        return JSONResponse({"AT": await slow(self.read_accessibility)})
 
     async def obs_winagent(self, request: Request) -> Response:
         def observe() -> dict[str, Any]:
@@ -159,9 +161,6 @@ class DesktopServer:
             }
 
         return JSONResponse(await run_in_threadpool(observe))
-
-    async def terminal(self, request: Request) -> Response:
-        return JSONResponse({"output": None})
 
     # ---- actions
     def _exec(self, code: str) -> str | None:
@@ -330,7 +329,6 @@ class DesktopServer:
             ("/screenshot", self.screenshot, get),
             ("/accessibility", self.accessibility, get),
             ("/obs_winagent", self.obs_winagent, get),
-            ("/terminal", self.terminal, get),
             ("/cursor_position", self.cursor_position, get),
             ("/platform", self.platform, get),
             ("/screen_size", self.screen_size, post),
@@ -357,6 +355,7 @@ class DesktopServer:
             ("/setup/clear_task_files", files.clear_task_files, post),
             ("/arena/capabilities", self.capabilities, get),
             ("/arena/step", self.step, post),
+            *osworld_routes.routes(self.read_accessibility),
         ]
         return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
 

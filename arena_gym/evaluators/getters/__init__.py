@@ -1,3 +1,3 @@
 """Built-in getters, registered by name on import."""
 
-from . import browser, commands, files, slides, windows  # noqa: F401
+from . import apps, browser, commands, files, slides, windows  # noqa: F401

@@ -82,6 +82,23 @@ def vm_screen_size(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, int]:
     return ctx.client.screen_size().model_dump()
 
 
+@getter("vm_window_size")
+def vm_window_size(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, int] | None:
+    """The size of the app's window (``app_class_name``, a WM_CLASS); None when it has no window."""
+    return ctx.client.window_size(spec["app_class_name"])
+
+
+@getter("vm_terminal_output")
+def vm_terminal_output(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
+    """The text of the terminal in front, as the server reads it from the accessibility tree."""
+    return ctx.client.terminal()
+
+
+@getter("time_diff_range")
+def time_diff_range(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    return spec.get("diff_range_in_minutes")
+
+
 @getter("list_directory")
 def list_directory(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, Any]:
     return ctx.client.list_directory(ctx.vm_path(spec["path"])).model_dump(exclude_none=True)

@@ -87,3 +87,63 @@ def check_qt_slider_colours(config_path: str | None, rule: dict[str, Any]) -> fl
         triples = zip(values[0::3], values[1::3], values[2::3])
         return float(all(all(c < 100 for c in rgb) for rgb in triples))
     raise ValueError(f"check_qt_slider_colours: unknown rule type {rule['type']!r} (use match or blackish)")
+
+
+# ---- OSWorld's: what VLC is playing (its HTTP interface's status.xml) and whether it fills the screen
+_FILE_FIELDS = ("filename", "title", "uri", "location", "name")
+_URL_FIELDS = [("meta", f) for f in ("url", "URI", "location", "title", "filename")] + [
+    ("Stream 0", f) for f in ("Codec", "Type", "Language")]
+
+
+def _first_info(tree: Any, fields: list[tuple[str, str]]) -> str | None:
+    for category, name in fields:
+        element = tree.find(f'information/category[@name="{category}"]/info[@name="{name}"]')
+        if element is not None and element.text:
+            return str(element.text)
+    return None
+
+
+@metric("is_vlc_playing")
+def is_vlc_playing(result: str | None, rules: dict[str, Any], **_: Any) -> float:
+    """VLC's state is ``playing`` and what it plays is the expected file (by base name, or the end of
+    its path) or URL (contained; for HLS streams the file part; or the same host and path), reading the
+    fields OSWorld reads in its order. No status (VLC not running, its HTTP interface off) scores 0;
+    OSWorld raises there."""
+    import os
+    from urllib.parse import urlparse
+    from xml.etree import ElementTree
+
+    if result is None:
+        return 0.0
+    tree = ElementTree.fromstring(Path(result).read_bytes().decode("utf-8"))
+    state = tree.find("state")
+    if state is None or state.text != "playing":
+        return 0.0
+    if rules["type"] == "file_name":
+        info = _first_info(tree, [("meta", f) for f in _FILE_FIELDS])
+        wanted = rules["file_name"]
+        return float(bool(info) and (os.path.basename(info or "") == wanted or (info or "").endswith(wanted)))
+    if rules["type"] == "url":
+        info = _first_info(tree, _URL_FIELDS)
+        if not info:
+            return 0.0
+        wanted_url = rules["url"]
+        if wanted_url in info or info.endswith(wanted_url):
+            return 1.0
+        expected = urlparse(wanted_url)
+        if info == os.path.basename(expected.path):
+            return 1.0
+        if "://" in info:
+            actual = urlparse(info)
+            return float(expected.netloc == actual.netloc and expected.path in actual.path)
+        return 0.0
+    return 0.0
+
+
+@metric("is_vlc_fullscreen")
+def is_vlc_fullscreen(result: dict[str, int] | None, expected: dict[str, int] | None, **_: Any) -> float:
+    """VLC's window is the size of the screen (OSWorld: the window size, then the screen size; either
+    missing scores 0)."""
+    if result is None or expected is None:
+        return 0.0
+    return float(result["width"] == expected["width"] and result["height"] == expected["height"])
