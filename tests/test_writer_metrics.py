@@ -87,3 +87,21 @@ def test_coloured_words_in_tables(tmp_path):
     assert check(wrong, gold) == 0.0
     uncoloured = document(tmp_path / "u.docx", ["t"], table=[("apple", None), *words[1:]])
     assert check(uncoloured, gold) == 0.0
+
+
+def test_image_text_is_easyocrs_reading_or_no_score(tmp_path):
+    import importlib.util
+
+    import pytest
+
+    from arena_gym.evaluators.registry import Unscorable
+
+    shot = tmp_path / "ls.png"
+    Image.new("RGB", (40, 20), "white").save(shot)
+    check = m("compare_image_text")
+    assert check(str(tmp_path / "absent.png"), {"type": "text", "text": "Ls"}) == 0.0
+    if importlib.util.find_spec("easyocr") is None:
+        with pytest.raises(Unscorable, match="easyocr"):
+            check(str(shot), {"type": "text", "text": "Ls"})
+    else:
+        assert check(str(shot), {"type": "text", "text": "Ls"}) == 0.0

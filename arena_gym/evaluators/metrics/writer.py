@@ -168,3 +168,29 @@ def evaluate_colored_words_in_tables(result: str | None, expected: str | None, *
                         if distance(rgb, target) > threshold:
                             return 0.0
     return 1.0
+
+
+@metric("compare_image_text")
+def compare_image_text(result: str | None, rules: dict[str, Any], **_: Any) -> float:
+    """The text easyocr reads in the image (its words joined by spaces) contains ``rules["text"]``. The
+    score is easyocr's reading, so no other OCR engine stands in for it: without easyocr and its English
+    model (downloaded at run time) the task cannot be scored here, and says so."""
+    import os
+
+    from ..registry import Unscorable
+
+    if not result or not os.path.exists(result):
+        return 0.0
+    if rules.get("type") != "text":
+        raise ValueError(f"compare_image_text: unsupported rule type {rules.get('type')!r} (only 'text')")
+    try:
+        import easyocr  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:
+        raise Unscorable("compare_image_text needs easyocr and its English model (pip install easyocr; "
+                         "the model downloads on first use)") from None
+    try:
+        words = [entry[1] for entry in easyocr.Reader(["en"]).readtext(result)]
+    except Exception as exc:  # noqa: BLE001 - OSWorld scores 0 when OCR fails on the file
+        log.info("compare_image_text: OCR failed on %s: %s", result, exc)
+        return 0.0
+    return float(rules["text"] in " ".join(words))
