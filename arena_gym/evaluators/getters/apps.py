@@ -85,6 +85,22 @@ def content_from_vm_file(ctx: EvalContext, spec: dict[str, Any]) -> Any:
     return pd.read_excel(local).iloc[-1].astype(str).tolist()
 
 
+@getter("vscode_config")
+def vscode_config(ctx: EvalContext, spec: dict[str, Any]) -> str | None:
+    """Run a VS Code command through its palette (Ctrl+Shift+P, the command, Enter), then fetch the file
+    it writes (``path``) as ``dest``. OSWorld waits one second; this polls for the file for up to ten."""
+    from ...polling import PollTimeout, poll_until
+
+    command = json.dumps(str(spec["vscode_extension_command"]))
+    ctx.client.run_python("import pyautogui; pyautogui.hotkey('ctrl', 'shift', 'p'); "
+                          f"pyautogui.typewrite({command}); pyautogui.press('enter')")
+    try:
+        return poll_until(lambda: ctx.fetch_vm_file(spec["path"], spec["dest"]), 10.0, interval=0.25,
+                          what=f"the file {spec['path']}")
+    except PollTimeout:
+        return None
+
+
 @getter("googledrive_file", needs="a Google account",
         why="reads a file from Google Drive with the task suite's own OAuth credentials (needs a Google account)")
 def googledrive_file(ctx: EvalContext, spec: dict[str, Any]) -> Any:

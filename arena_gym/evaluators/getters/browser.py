@@ -160,5 +160,70 @@ def _needs_cdp(name: str) -> None:
         )
 
 
-for _name in ("page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart", "pdf_from_url"):
+for _name in ("page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart", "pdf_from_url",
+              "active_tab_html_parse", "info_from_website", "gotoRecreationPage_and_get_html_content"):
     _needs_cdp(_name)
+
+
+# ---- OSWorld's: Chrome's address bar from the accessibility tree, and facts from its Preferences file
+ADDRESS_BAR = ('application[name="Google Chrome"] entry[name="Address and search bar"], '
+               'application[name="Chromium"] entry[name="Address and search bar"]')
+
+
+@getter("active_url_from_accessTree")
+def active_url_from_accessTree(ctx: EvalContext, spec: dict[str, Any]) -> str | None:  # noqa: N802 - OSWorld's name
+    """The address bar's text (Chrome's, or Chromium's) with ``goto_prefix`` (default ``https://``) in
+    front, as OSWorld reads it: None when there is no address bar or it is empty."""
+    import lxml.etree
+    from lxml.cssselect import CSSSelector
+
+    tree = ctx.client.accessibility()
+    if not tree:
+        return None
+    try:
+        root = lxml.etree.fromstring(tree.encode())
+    except lxml.etree.XMLSyntaxError:
+        return None
+    bars = CSSSelector(ADDRESS_BAR)(root)
+    if not bars or not bars[-1].text:
+        return None
+    return f"{spec.get('goto_prefix', 'https://')}{bars[0].text}"
+
+
+def _chrome_preferences(ctx: EvalContext) -> Any:
+    """Chrome's Preferences as JSON; OSWorld's getters answer the string "Google" when it cannot be read."""
+    data = _json_file(ctx, "chrome", "Preferences")
+    return "Google" if data is None else data
+
+
+@getter("find_unpacked_extension_path")
+def find_unpacked_extension_path(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    data = _chrome_preferences(ctx)
+    if not isinstance(data, dict):
+        return data
+    try:
+        return [ext["path"] for ext in data.get("extensions", {}).get("settings", {}).values()]
+    except (KeyError, TypeError, AttributeError):
+        return "Google"
+
+
+@getter("find_installed_extension_name")
+def find_installed_extension_name(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    data = _chrome_preferences(ctx)
+    if not isinstance(data, dict):
+        return data
+    try:
+        return [ext["manifest"]["name"] for ext in data.get("extensions", {}).get("settings", {}).values()]
+    except (KeyError, TypeError, AttributeError):
+        return "Google"
+
+
+@getter("new_startup_page")
+def new_startup_page(ctx: EvalContext, spec: dict[str, Any]) -> str:
+    """"true" when Chrome opens the new tab page on start (no session setting, or restore_on_startup 5)."""
+    data = _chrome_preferences(ctx)
+    if not isinstance(data, dict):
+        return data
+    if "session" not in data:
+        return "true"
+    return "true" if data.get("session", {}).get("restore_on_startup", {}) == 5 else "false"

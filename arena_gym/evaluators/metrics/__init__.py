@@ -1,3 +1,18 @@
 """Built-in metrics, registered by name on import."""
 
-from . import browser, desktop, docs, general, gimp, images, media, slides, table, thunderbird, vlc, writer  # noqa: F401
+from . import (  # noqa: F401
+    browser,
+    code,
+    desktop,
+    docs,
+    general,
+    gimp,
+    images,
+    media,
+    slides,
+    table,
+    thunderbird,
+    vlc,
+    web,
+    writer,
+)
