@@ -166,3 +166,38 @@ def test_window_size_and_terminal_routes(arena):
             '</desktop-frame>')
     assert terminal_text(tree) == "$ echo 54\n54"
     assert terminal_text("<desktop-frame/>") is None
+
+
+def test_osworld_script_routes_answer_in_its_shapes(arena):
+    import httpx
+
+    headers = {"Authorization": f"Bearer {arena.token}"} if arena.token else {}
+    with httpx.Client(base_url=arena.url, headers=headers, timeout=60) as http:
+        r = http.post("/run_python", json={"code": "import sys; print('out'); print('err', file=sys.stderr)"})
+        assert r.status_code == 200
+        assert r.json() == {"status": "success", "message": "out\n\nerr\n", "need_more": False, "output": "out\n",
+                            "error": "err\n", "return_code": 0}
+        r = http.post("/run_python", json={"code": "raise SystemExit(3)"})
+        assert r.json()["status"] == "error" and r.json()["error"] == "Process exited with code 3"
+        assert http.post("/run_python", json={}).status_code == 400
+
+        r = http.post("/run_bash_script", json={"script": "echo one; echo two >&2; exit 4", "timeout": 10})
+        assert r.json() == {"status": "error", "output": "one\ntwo\n", "error": "", "returncode": 4}
+        r = http.post("/run_bash_script", json={"script": "pwd", "working_dir": "~/Documents"})
+        assert r.json()["output"].strip().endswith("/Documents") and r.json()["returncode"] == 0
+        r = http.post("/run_bash_script", json={"script": "pwd", "working_dir": "/no/such/dir"})
+        assert r.status_code == 400 and "does not exist" in r.json()["output"]
+        r = http.post("/run_bash_script", json={"script": "sleep 5", "timeout": 0.5})
+        assert r.status_code == 500 and r.json()["returncode"] == -1
+
+        r = http.post("/execute_with_verification", json={"command": ["true"]})
+        assert r.json() == {"status": "success", "output": "", "error": "", "returncode": 0}
+        r = http.post("/execute_with_verification", json={
+            "command": ["touch", str(arena.home / "made")],
+            "verification": {"command_success": f"test -e {arena.home / 'made'}"}, "max_wait_time": 5,
+            "check_interval": 0.1})
+        assert r.json()["verification"] == "passed"
+        r = http.post("/setup/execute_with_verification", json={
+            "command": ["true"], "verification": {"window_exists": "no such window"}, "max_wait_time": 0.3,
+            "check_interval": 0.1})
+        assert r.status_code == 500 and r.json()["status"] == "verification_failed"

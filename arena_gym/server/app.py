@@ -355,7 +355,7 @@ class DesktopServer:
             ("/setup/clear_task_files", files.clear_task_files, post),
             ("/arena/capabilities", self.capabilities, get),
             ("/arena/step", self.step, post),
-            *osworld_routes.routes(self.read_accessibility),
+            *osworld_routes.routes(self.read_accessibility, self.desktop),
         ]
         return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
 
