@@ -62,6 +62,12 @@ install_into() {
 }
 
 install_into .venv server,evaluate,media,training,ray,dev
+# OSWorld's own client (desktop-env), for the tests that drive our server with it: its controllers only,
+# without its dependencies (they pull in OCR and vision models).
+if ! .venv/bin/python -c "import desktop_env.controllers.python" 2>/dev/null; then
+  echo "setup: installing desktop-env 1.0.2 (OSWorld's client, no dependencies) into .venv"
+  .venv/bin/pip install -q --no-deps desktop-env==1.0.2
+fi
 if ((with_rllib)); then
   install_into .venv-rllib server,evaluate,training,rllib,dev
 fi
