@@ -218,6 +218,9 @@ class Collector:
         try:
             slot.handle = slot.spec.make()
             slot.where = {**slot.spec.labels, **slot.handle.where()}
+            # Probed before it takes work: a VM that is down from the start is quarantined now, not only
+            # once an episode of its fails (which it may never get while the others keep up).
+            slot.handle.probe()
             slot.state = SlotState.READY
         except Exception as exc:  # its VM cannot even be reached: probe again later
             self._quarantine(slot, f"start: {type(exc).__name__}: {exc}")
