@@ -8,6 +8,9 @@ import io
 import pytest
 from PIL import Image
 
+# OSWorld's client moves the mouse over a random 0.5-1 s per action: the heavy tier.
+pytestmark = pytest.mark.slow
+
 python_controller = pytest.importorskip(
     "desktop_env.controllers.python",
     reason="desktop-env 1.0.2 (OSWorld's client) is installed by bash scripts/setup.sh (pip --no-deps)")

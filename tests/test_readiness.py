@@ -42,7 +42,9 @@ def test_oracle_solves_every_episode_while_the_app_stutters(desktop_programs, tm
 
 
 @pytest.mark.desktop
-@pytest.mark.parametrize(("source", "stable_ms"), [("damage", None), ("damage", 120.0), ("frames", None)],
+# The frame-comparison settle is the fallback (servers without DAMAGE): its variants run in the heavy tier.
+@pytest.mark.parametrize(("source", "stable_ms"), [("damage", None), ("damage", 120.0),
+                                                   pytest.param("frames", None, marks=pytest.mark.slow)],
                          ids=["damage-default", "damage-120ms", "frames-default"])
 def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_path, monkeypatch, source, stable_ms):
     """Typing into a stuttering editor: the frame the step returns is the one that stays, whether the
@@ -63,7 +65,7 @@ def test_a_step_frame_never_predates_the_actions_effect(desktop_programs, tmp_pa
 
 
 @pytest.mark.desktop
-@pytest.mark.parametrize("source", ["damage", "frames"])
+@pytest.mark.parametrize("source", ["damage", pytest.param("frames", marks=pytest.mark.slow)])
 def test_the_settle_waits_for_work_that_enter_started(desktop_programs, monkeypatch, source):
     """Enter runs a command that draws 150 ms later (after the action's own echo, and after a short quiet
     window): the step's frame already shows it."""

@@ -292,6 +292,7 @@ LIVE_BROWSER_VALUES = {
 }
 
 
+@pytest.mark.slow  # every metric of 154 tasks through its getters: the heavy tier
 def test_every_waa_metric_scores_one_for_a_perfect_result_and_a_valid_zero_for_a_wrong_one(waa_tasks, world):
     vm, assets, answers, tmp = world
     used = {name for t in waa_tasks for name in t.evaluator.metrics} - {"infeasible"}
