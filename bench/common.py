@@ -46,20 +46,28 @@ def table(rows: list[tuple[Figure, float | None]], title: str) -> str:
     return "\n".join(lines)
 
 
-class EmptyHTTPServer:
-    """The cheapest HTTP answer loopback allows (asyncio, fixed bytes): the round-trip floor."""
-
-    RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+class LoopServer:
+    """A server on an asyncio loop of its own thread, on 127.0.0.1: ``start_server(loop)`` (a subclass's)
+    makes the listening server; ``port`` is known once entered; leaving stops the loop and cancels what
+    still runs on it."""
 
     def __init__(self) -> None:
-        self.url = ""
+        self.port = 0
         self._ready = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread = threading.Thread(target=self._run, daemon=True, name=type(self).__name__)
 
-    def __enter__(self) -> EmptyHTTPServer:
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start_server(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractServer:
+        raise NotImplementedError
+
+    def __enter__(self) -> LoopServer:
         self._thread.start()
-        self._ready.wait(10)
+        if not self._ready.wait(10):
+            raise RuntimeError(f"{type(self).__name__} did not start")
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -68,8 +76,27 @@ class EmptyHTTPServer:
         self._thread.join(5)
 
     def _run(self) -> None:
-        self._loop = asyncio.new_event_loop()
+        loop = self._loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        server = self.start_server(loop)
+        self.port = server.sockets[0].getsockname()[1]
+        self._ready.set()
+        loop.run_forever()
+        server.close()
+        tasks = asyncio.all_tasks(loop)
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
+        loop.close()
 
+
+class EmptyHTTPServer(LoopServer):
+    """The cheapest HTTP answer loopback allows (asyncio, fixed bytes): the round-trip floor."""
+
+    RESPONSE = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: text/plain\r\n\r\nok"
+
+    def start_server(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractServer:
         class Proto(asyncio.Protocol):
             def connection_made(self, transport):  # noqa: ANN001
                 self.transport = transport
@@ -81,7 +108,4 @@ class EmptyHTTPServer:
                     _, self.buf = self.buf.split(b"\r\n\r\n", 1)
                     self.transport.write(EmptyHTTPServer.RESPONSE)
 
-        server = self._loop.run_until_complete(self._loop.create_server(Proto, "127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}"
-        self._ready.set()
-        self._loop.run_forever()
+        return loop.run_until_complete(loop.create_server(Proto, "127.0.0.1", 0))

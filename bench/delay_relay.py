@@ -11,46 +11,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import threading
 import time
 
+from bench.common import LoopServer
 
-class DelayRelay:
+
+class DelayRelay(LoopServer):
     def __init__(self, target_port: int, one_way_ms: float, target_host: str = "127.0.0.1") -> None:
+        super().__init__()
         self.target = (target_host, target_port)
         self.delay = one_way_ms / 1000
-        self.port = 0
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._ready = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True, name="delay-relay")
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def __enter__(self) -> DelayRelay:
-        self._thread.start()
-        if not self._ready.wait(10):
-            raise RuntimeError("the delay relay did not start")
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        if self._loop is not None:
-            self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(5)
-
-    def _run(self) -> None:
-        loop = self._loop = asyncio.new_event_loop()
-        server = loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
-        self.port = server.sockets[0].getsockname()[1]
-        self._ready.set()
-        loop.run_forever()
-        server.close()
-        tasks = asyncio.all_tasks(loop)
-        for task in tasks:
-            task.cancel()
-        loop.run_until_complete(asyncio.gather(*tasks, return_exceptions=True))
-        loop.close()
+    def start_server(self, loop: asyncio.AbstractEventLoop) -> asyncio.AbstractServer:
+        return loop.run_until_complete(asyncio.start_server(self._serve, "127.0.0.1", 0))
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         try:

@@ -14,7 +14,6 @@ in flight at once (threads, asyncio tasks) never read each other's frames.
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import os
 import re
@@ -26,6 +25,8 @@ from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import numpy as np
+
+from ..loopback import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -44,13 +45,7 @@ class FrameFileError(ValueError):
 def on_this_machine(url: str) -> bool:
     """Whether ``url`` names a loopback host: the only place a frame file can be shared (a tunnel's
     local end is loopback too; the server's refusal sorts that case out)."""
-    host = urlsplit(url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    return is_loopback(urlsplit(url).hostname or "")
 
 
 # ---- the server's side

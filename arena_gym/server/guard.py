@@ -23,12 +23,11 @@ from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from ..loopback import is_loopback
+
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
-LOOPBACK_NAMES = frozenset({"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"})
-
-
 class BodyTooLarge(Exception):
     pass
 
@@ -51,15 +50,6 @@ def host_name(value: str) -> str:
     if value.startswith("["):
         return value[1:value.find("]")] if "]" in value else value
     return value.rsplit(":", 1)[0] if value.count(":") == 1 else value
-
-
-def _is_loopback(name: str) -> bool:
-    if name in LOOPBACK_NAMES:
-        return True
-    try:
-        return ipaddress.ip_address(name).is_loopback
-    except ValueError:
-        return False
 
 
 class RequestGuard:
@@ -85,7 +75,7 @@ class RequestGuard:
         """Loopback names, the bound address, ``--allowed-host`` names, and address literals (DNS
         rebinding needs a name that resolves to this machine: an address literal cannot be one)."""
         name = host_name(value)
-        if _is_loopback(name) or name in self.allowed:
+        if is_loopback(name) or name in self.allowed:
             return True
         try:
             ipaddress.ip_address(name)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import argparse
-import ipaddress
 import json
 import logging
 import os
 import socket
 import sys
 from pathlib import Path
+
+from ..loopback import is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +36,6 @@ def read_token(token: str | None, token_file: Path | None) -> str | None:
             raise TokenFileError(f"the token file {token_file} is empty")
         return text
     return os.environ.get("ARENA_TOKEN") or None
-
-
-def is_loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
 
 
 def bind(host: str, port: int, token: str | None) -> socket.socket:

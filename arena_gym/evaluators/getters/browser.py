@@ -196,26 +196,25 @@ def _chrome_preferences(ctx: EvalContext) -> Any:
     return "Google" if data is None else data
 
 
-@getter("find_unpacked_extension_path")
-def find_unpacked_extension_path(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+def _extensions(ctx: EvalContext, field: Any) -> Any:
+    """``field(settings)`` of every extension in Chrome's Preferences; "Google" where OSWorld answers it."""
     data = _chrome_preferences(ctx)
     if not isinstance(data, dict):
         return data
     try:
-        return [ext["path"] for ext in data.get("extensions", {}).get("settings", {}).values()]
+        return [field(ext) for ext in data.get("extensions", {}).get("settings", {}).values()]
     except (KeyError, TypeError, AttributeError):
         return "Google"
+
+
+@getter("find_unpacked_extension_path")
+def find_unpacked_extension_path(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    return _extensions(ctx, lambda ext: ext["path"])
 
 
 @getter("find_installed_extension_name")
 def find_installed_extension_name(ctx: EvalContext, spec: dict[str, Any]) -> Any:
-    data = _chrome_preferences(ctx)
-    if not isinstance(data, dict):
-        return data
-    try:
-        return [ext["manifest"]["name"] for ext in data.get("extensions", {}).get("settings", {}).values()]
-    except (KeyError, TypeError, AttributeError):
-        return "Google"
+    return _extensions(ctx, lambda ext: ext["manifest"]["name"])
 
 
 @getter("new_startup_page")
