@@ -149,15 +149,23 @@ def test_vlc_status_read_on_the_vm_and_scored(arena, tmp_path):
 def test_window_size_and_terminal_routes(arena):
     from arena_gym.server.osworld_routes import terminal_text
 
+    from .support.polling import wait_for
+
     with ArenaClient(arena.url, token=arena.token) as client:
-        size = client.window_size("xterm")
-        assert size and size["width"] > 0 and size["height"] > 0
-        assert client.window_size("XTerm") == size  # WM_CLASS instance or class, any case
-        assert client.window_size("no-such-app") is None
-        screen = client.screen_size().model_dump()
-        assert get_metric("is_vlc_fullscreen")(screen, size) == float(size == screen)
-        assert get_metric("is_vlc_fullscreen")(screen, None) == 0.0
-        assert client.terminal() is None  # xterm does not speak AT-SPI: no terminal text
+        # A window of its own (earlier tests may have closed the session's xterm): WM_CLASS "sizeprobe.XTerm".
+        client.launch(["xterm", "-name", "sizeprobe", "-geometry", "40x10+10+10"])
+        try:
+            size = wait_for(lambda: client.window_size("sizeprobe"), timeout=20, what="the xterm's window")
+            assert size["width"] > 0 and size["height"] > 0
+            assert client.window_size("SizeProbe") == size  # WM_CLASS instance or class, any case
+            assert client.window_size("no-such-app") is None
+            screen = client.screen_size().model_dump()
+            assert get_metric("is_vlc_fullscreen")(screen, size) == 0.0
+            assert get_metric("is_vlc_fullscreen")(screen, dict(screen)) == 1.0
+            assert get_metric("is_vlc_fullscreen")(screen, None) == 0.0
+            assert client.terminal() is None  # xterm does not speak AT-SPI: no terminal text
+        finally:
+            client.close_window("sizeprobe", by_class=True)
     st = "https://accessibility.ubuntu.example.org/ns/state"
     tree = (f'<desktop-frame xmlns:st="{st}"><application name="gnome-terminal-server">'
             '<frame name="a" st:active="true"><terminal st:focused="true">$ echo 54\n54\n</terminal></frame>'

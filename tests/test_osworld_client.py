@@ -8,6 +8,8 @@ import io
 import pytest
 from PIL import Image
 
+from .support.polling import wait_for
+
 # OSWorld's client moves the mouse over a random 0.5-1 s per action: the heavy tier.
 pytestmark = pytest.mark.slow
 
@@ -36,7 +38,8 @@ def test_observations_and_files(controller, arena):
     assert controller.get_file("/no/such/file") is None
     assert controller.get_vm_platform() == "Linux"
     assert controller.get_vm_screen_size() == {"width": arena.size[0], "height": arena.size[1]}
-    size = controller.get_vm_window_size("xterm")
+    controller.execute_python_command("import subprocess; subprocess.Popen(['xterm', '-name', 'osworldprobe'])")
+    size = wait_for(lambda: controller.get_vm_window_size("osworldprobe"), timeout=20, what="the xterm's window")
     assert size["width"] > 0 and size["height"] > 0
     assert controller.get_vm_desktop_path() == str(arena.home / "Desktop")
     tree = controller.get_vm_directory_tree(str(arena.home / "Documents"))

@@ -96,8 +96,9 @@ def check_python_file_by_test_suite(result: Any, expected: str | None, **options
                 shutil.copy(path, work)
         test = Path(work) / Path(expected).name
         shutil.copy(expected, test)
-        argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                "--bind", work, work, "--unshare-all", "--die-with-parent", "--new-session",
+        # The whole system read-only (the interpreter may live anywhere, /tmp included), the copy writable.
+        argv = [bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--bind", work, work,
+                "--setenv", "TMPDIR", work, "--unshare-all", "--die-with-parent", "--new-session",
                 sys.executable, "-c", _RUNNER, str(test), str(options.get("test_function_name", "test"))]
         try:
             done = subprocess.run(argv, capture_output=True, text=True, timeout=TEST_TIMEOUT_S, check=False)  # noqa: S603
