@@ -31,7 +31,7 @@ def test_a_frame_file_round_trips_pixels_and_is_removed_on_close():
 @pytest.mark.parametrize("name, why", [
     ("../etc/passwd", "not a frame file name"),
     ("arena-gym-frame-" + "0" * 31, "not a frame file name"),
-    ("arena-gym-frame-" + "0" * 32, "not on this server's machine"),
+    ("arena-gym-frame-1-" + "0" * 32, "not on this server's machine"),
 ])
 def test_the_server_opens_only_frame_files_that_exist_here(name, why):
     with pytest.raises(FrameFileError, match=why) as caught:
@@ -42,7 +42,7 @@ def test_the_server_opens_only_frame_files_that_exist_here(name, why):
 def test_a_symlink_in_place_of_a_frame_file_is_not_followed(tmp_path):
     target = tmp_path / "victim"
     target.write_bytes(b"keep")
-    name = "arena-gym-frame-" + "ab" * 16
+    name = "arena-gym-frame-1-" + "ab" * 16
     link = os.path.join(frame_files.SHM_DIR, name)
     os.symlink(target, link)
     try:
@@ -51,6 +51,23 @@ def test_a_symlink_in_place_of_a_frame_file_is_not_followed(tmp_path):
     finally:
         os.unlink(link)
     assert target.read_bytes() == b"keep"
+
+
+def test_files_of_a_client_that_died_are_removed_by_the_next_one():
+    import subprocess
+    import sys
+
+    # A client process that makes a frame file and is killed before it can remove it.
+    code = ("import os, signal; from arena_gym.protocol.frame_files import FrameFile; f = FrameFile(); "
+            "print(f.name, flush=True); os.kill(os.getpid(), signal.SIGKILL)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    orphan = os.path.join(frame_files.SHM_DIR, done.stdout.strip())
+    assert os.path.exists(orphan)
+    mine = FrameFile()
+    frame_files.FrameFiles(enabled=True)  # a new client sweeps
+    assert not os.path.exists(orphan)
+    assert os.path.exists(os.path.join(frame_files.SHM_DIR, mine.name))  # a live client's file stays
+    mine.close()
 
 
 def test_loopback_is_where_frames_can_be_shared():

@@ -31,7 +31,9 @@ from ..loopback import is_loopback
 log = logging.getLogger(__name__)
 
 SHM_DIR = "/dev/shm"  # noqa: S108 - tmpfs by definition; names are random and checked on both sides
-NAME = re.compile(r"arena-gym-frame-[0-9a-f]{32}")
+# arena-gym-frame-<pid of the client>-<32 hex digits>: the pid lets a later client remove the files of
+# one that died without closing (a killed vector-env worker cannot run its finalizers).
+NAME = re.compile(r"arena-gym-frame-(\d+)-[0-9a-f]{32}")
 # The field's name in requests and in the server's refusal, so the client can tell that refusal apart.
 FIELD = "frame_file"
 MEDIA_TYPE = "application/x-arena-rgb"
@@ -55,7 +57,7 @@ class FrameSink:
 
     def __init__(self, name: str) -> None:
         if not NAME.fullmatch(name):
-            raise FrameFileError(f"{FIELD}: {name!r} is not a frame file name (arena-gym-frame- and 32 hex digits)")
+            raise FrameFileError(f"{FIELD}: {name!r} is not a frame file name (arena-gym-frame-PID-32 hex digits)")
         try:
             self.fd: int | None = os.open(os.path.join(SHM_DIR, name), os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
         except OSError as exc:
@@ -86,7 +88,7 @@ class FrameFile:
     """One file in ``/dev/shm`` that the server fills; removed when closed (or garbage collected)."""
 
     def __init__(self) -> None:
-        self.name = f"arena-gym-frame-{secrets.token_hex(16)}"
+        self.name = f"arena-gym-frame-{os.getpid()}-{secrets.token_hex(16)}"
         path = os.path.join(SHM_DIR, self.name)
         self.fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
         self._finalizer = weakref.finalize(self, _remove, self.fd, path)
@@ -118,6 +120,8 @@ class FrameFiles:
         self.enabled = enabled and os.path.isdir(SHM_DIR)
         self._free: list[FrameFile] = []
         self._lock = threading.Lock()
+        if self.enabled:
+            remove_orphans()
 
     @contextlib.contextmanager
     def lease(self) -> Iterator[FrameFile]:
@@ -141,6 +145,32 @@ class FrameFiles:
             files, self._free = self._free, []
         for frame_file in files:
             frame_file.close()
+
+
+def remove_orphans() -> None:
+    """Remove frame files whose client process is gone (killed before it could remove them)."""
+    try:
+        names = os.listdir(SHM_DIR)
+    except OSError:
+        return
+    for name in names:
+        match = NAME.fullmatch(name)
+        if match is None or _alive(int(match.group(1))):
+            continue
+        with contextlib.suppress(OSError):
+            path = os.path.join(SHM_DIR, name)
+            if os.stat(path, follow_symlinks=False).st_uid == os.geteuid():
+                os.unlink(path)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's live process
+        return True
+    return True
 
 
 def refusal(message: str) -> bool:
