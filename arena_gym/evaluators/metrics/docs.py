@@ -16,7 +16,8 @@ log = logging.getLogger(__name__)
 
 
 
-def _docx(path: str | None) -> Any:
+def open_docx(path: str | None) -> Any:
+    """The .docx as python-docx opens it, or None when there is no such readable file (scored 0)."""
     if not path:
         return None
     from docx import Document
@@ -60,7 +61,7 @@ def _odt_paragraphs(doc: Any) -> list[str]:
 
 def _paragraphs(path: str, other: str) -> list[str] | None:
     if path.endswith(".docx") and other.endswith(".docx"):
-        doc = _docx(path)
+        doc = open_docx(path)
         return None if doc is None else [p.text for p in doc.paragraphs]
     if path.endswith(".odt") and other.endswith(".odt"):
         odt = _odt(path)
@@ -99,7 +100,7 @@ def compare_docx_files(file1: str | None, file2: str | None, **options: Any) -> 
 def compare_line_spacing(file1: str | None, file2: str | None) -> float:
     if not compare_docx_files(file1, file2):
         return 0.0
-    doc1, doc2 = _docx(file1), _docx(file2)
+    doc1, doc2 = open_docx(file1), open_docx(file2)
     if doc1 is None or doc2 is None or len(doc1.paragraphs) != len(doc2.paragraphs):
         return 0.0
     return float(all(
@@ -110,7 +111,7 @@ def compare_line_spacing(file1: str | None, file2: str | None) -> float:
 
 @metric("compare_docx_tables")
 def compare_docx_tables(file1: str | None, file2: str | None) -> float:
-    doc1, doc2 = _docx(file1), _docx(file2)
+    doc1, doc2 = open_docx(file1), open_docx(file2)
     if doc1 is None or doc2 is None or len(doc1.tables) != len(doc2.tables):
         return 0.0
     for t1, t2 in zip(doc1.tables, doc2.tables):
@@ -125,7 +126,7 @@ def compare_docx_tables(file1: str | None, file2: str | None) -> float:
 
 @metric("compare_font_names")
 def compare_font_names(file: str | None, rules: dict[str, Any]) -> float:
-    doc = _docx(file)
+    doc = open_docx(file)
     if doc is None:
         return 0.0
     return float(all(run.font.name == rules["font_name"] for p in doc.paragraphs for run in p.runs))
@@ -133,7 +134,7 @@ def compare_font_names(file: str | None, rules: dict[str, Any]) -> float:
 
 @metric("compare_subscript_contains")
 def compare_subscript_contains(file1: str | None, file2: str | None) -> float:
-    doc1, doc2 = _docx(file1), _docx(file2)
+    doc1, doc2 = open_docx(file1), open_docx(file2)
     if doc1 is None or doc2 is None:
         return 0.0
     for p1, p2 in zip(doc1.paragraphs, doc2.paragraphs):
@@ -145,7 +146,7 @@ def compare_subscript_contains(file1: str | None, file2: str | None) -> float:
 
 @metric("has_page_numbers_in_footers")
 def has_page_numbers_in_footers(file: str | None) -> float:
-    doc = _docx(file)
+    doc = open_docx(file)
     if doc is None:
         return 0.0
     for section in doc.sections:
@@ -160,7 +161,7 @@ def has_page_numbers_in_footers(file: str | None) -> float:
 def is_first_line_centered(file: str | None) -> float:
     from docx.enum.text import WD_PARAGRAPH_ALIGNMENT
 
-    doc = _docx(file)
+    doc = open_docx(file)
     if doc is None or not doc.paragraphs:
         return 0.0
     return float(doc.paragraphs[0].paragraph_format.alignment == WD_PARAGRAPH_ALIGNMENT.CENTER)
@@ -219,7 +220,7 @@ def check_highlighted_words(file1: str | None, file2: str | None) -> float:
 def evaluate_strike_through_last_paragraph(file1: str | None, file2: str | None) -> float:
     if not compare_docx_files(file1, file2):
         return 0.0
-    doc = _docx(file1)
+    doc = open_docx(file1)
     if doc is None or not doc.paragraphs:
         return 0.0
     return float(all(run.font.strike for run in doc.paragraphs[-1].runs))
@@ -229,7 +230,7 @@ def evaluate_strike_through_last_paragraph(file1: str | None, file2: str | None)
 def check_italic_font_size_14(file1: str | None, file2: str | None) -> float:
     if not compare_docx_files(file1, file2):
         return 0.0
-    doc = _docx(file1)
+    doc = open_docx(file1)
     if doc is None:
         return 0.0
     for para in doc.paragraphs:
@@ -243,7 +244,7 @@ def check_italic_font_size_14(file1: str | None, file2: str | None) -> float:
 def check_tabstops(file1: str | None, file2: str | None, **options: Any) -> float:
     from docx.enum.text import WD_TAB_ALIGNMENT
 
-    doc1, doc2 = _docx(file1), _docx(file2)
+    doc1, doc2 = open_docx(file1), open_docx(file2)
     if doc1 is None or doc2 is None:
         return 0.0
     paras1 = [p for p in doc1.paragraphs if p.text.strip()]

@@ -13,29 +13,17 @@ from PIL import Image
 from rapidfuzz import fuzz
 
 from ..registry import metric
-from .docs import compare_docx_files
+from .docs import compare_docx_files, open_docx
 
 log = logging.getLogger(__name__)
 
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
 
 
-def _document(path: str | None) -> Any:
-    if not path:
-        return None
-    from docx import Document
-
-    try:
-        return Document(path)
-    except Exception as exc:  # python-docx raises many kinds on a file that is not a .docx
-        log.info("cannot open %s as .docx: %s", path, exc)
-        return None
-
-
 @metric("compare_contains_image")
 def compare_contains_image(result: str | None, expected: str | None, **_: Any) -> float:
     """Paired runs (paragraph by paragraph, run by run) either both hold a picture or neither does."""
-    doc1, doc2 = _document(result), _document(expected)
+    doc1, doc2 = open_docx(result), open_docx(expected)
     if doc1 is None or doc2 is None:
         return 0.0
     for para1, para2 in zip(doc1.paragraphs, doc2.paragraphs):
@@ -51,7 +39,7 @@ def compare_docx_files_and_ignore_new_lines(result: str | None, expected: str | 
     with runs of white space as one space; else paragraph by paragraph."""
     if not result or not expected or not (result.endswith(".docx") and expected.endswith(".docx")):
         return 0.0
-    doc1, doc2 = _document(result), _document(expected)
+    doc1, doc2 = open_docx(result), open_docx(expected)
     if doc1 is None or doc2 is None:
         return 0.0
     paras1 = [p.text for p in doc1.paragraphs if p.text != ""]
@@ -68,7 +56,7 @@ def _images(doc: Any) -> list[bytes]:
 @metric("compare_docx_images")
 def compare_docx_images(result: str | None, expected: str | None, **_: Any) -> float:
     """The same number of pictures, pairwise the same pixels (in the order of the document's relations)."""
-    doc1, doc2 = _document(result), _document(expected)
+    doc1, doc2 = open_docx(result), open_docx(expected)
     if doc1 is None or doc2 is None:
         return 0.0
     images1, images2 = _images(doc1), _images(doc2)
@@ -84,7 +72,7 @@ def compare_docx_images(result: str | None, expected: str | None, **_: Any) -> f
 @metric("compare_docx_lines")
 def compare_docx_lines(result: str | None, expected: str | None, **_: Any) -> float:
     """The same set of non-empty (stripped) paragraph texts, in any order."""
-    doc1, doc2 = _document(result), _document(expected)
+    doc1, doc2 = open_docx(result), open_docx(expected)
     if doc1 is None or doc2 is None:
         return 0.0
     lines1 = {p.text.strip() for p in doc1.paragraphs if p.text.strip()}
@@ -98,7 +86,7 @@ def compare_references(result: str | None, expected: str | None, **options: Any)
     ratio above ``reference_base_result`` (+0.01), rescaled from that base to 1."""
     if not result or not expected or not (result.endswith(".docx") and expected.endswith(".docx")):
         return 0.0
-    doc1, doc2 = _document(result), _document(expected)
+    doc1, doc2 = open_docx(result), open_docx(expected)
     if doc1 is None or doc2 is None:
         return 0.0
     indicator = options.get("reference_indicator", "References")
@@ -124,7 +112,7 @@ def compare_references(result: str | None, expected: str | None, **options: Any)
 def contains_page_break(result: str | None, rules: dict[str, Any] | None = None, **_: Any) -> float:
     """At least one page break in the runs' text (``w:br`` of type page); exactly
     ``rules["page_break_count"]`` when given."""
-    doc = _document(result)
+    doc = open_docx(result)
     if doc is None:
         return 0.0
     count = sum(1 for para in doc.paragraphs for run in para.runs for br in run.element.iter(f"{W}br")
@@ -144,7 +132,7 @@ def evaluate_colored_words_in_tables(result: str | None, expected: str | None, *
 
     if not result or not expected or not compare_docx_files(result, expected):
         return 0.0
-    doc = _document(result)
+    doc = open_docx(result)
     if doc is None:
         return 0.0
     threshold = options.get("threshold", 3.5)
