@@ -79,7 +79,12 @@ def test_positions_sizes_and_pixels(tmp_path):
     draw.rectangle((0, 0, 3, 3), fill=(255, 0, 0))  # a rarer colour: OSWorld's pick is the 2nd rarest
     blank.save(tmp_path / "t.png")
     assert m("check_triangle_position")(str(tmp_path / "t.png")) == 1.0
-    assert m("check_triangle_position")(centred) in (0.0, 1.0)
+    corner = Image.new("RGB", (100, 100), (255, 255, 255))
+    draw = ImageDraw.Draw(corner)
+    draw.polygon([(5, 25), (25, 25), (15, 5)], fill=(0, 0, 255))
+    draw.rectangle((90, 90, 93, 93), fill=(255, 0, 0))
+    corner.save(tmp_path / "corner.png")
+    assert m("check_triangle_position")(str(tmp_path / "corner.png")) == 0.0
 
     text = Image.new("RGB", (200, 50), (255, 255, 255))
     ImageDraw.Draw(text).rectangle((4, 10, 60, 30), fill=(0, 0, 0))
