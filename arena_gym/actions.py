@@ -49,6 +49,15 @@ class _Action(BaseModel):
     def code(self, scale: tuple[float, float]) -> str | None:
         return None
 
+    def wire(self, scale: tuple[float, float]) -> list[dict[str, Any]]:
+        """The same action as OSWorld action dicts in screen pixels, for its server's control channel."""
+        if self.sends_nothing:
+            return []
+        params = self.model_dump(exclude={"action_type"}, exclude_none=True)
+        if "x" in params and "y" in params:
+            params["x"], params["y"] = round(params["x"] * scale[0]), round(params["y"] * scale[1])
+        return [{"action_type": self.action_type, "parameters": params}]
+
     def _xy(self, scale: tuple[float, float]) -> str:
         x, y = getattr(self, "x", None), getattr(self, "y", None)
         if x is None or y is None:
@@ -116,6 +125,14 @@ class DragTo(_Action):
         return (f"pyautogui.mouseDown(button={self.button!r}); pyautogui.moveTo({x}, {y}); "
                 f"pyautogui.mouseUp(button={self.button!r})")
 
+    def wire(self, scale: tuple[float, float]) -> list[dict[str, Any]]:
+        # The same three events: OSWorld's own DRAG_TO is pyautogui.dragTo with a 1 s default duration.
+        x, y = round(self.x * scale[0]), round(self.y * scale[1])
+        button = {"button": self.button}
+        return [{"action_type": "MOUSE_DOWN", "parameters": button},
+                {"action_type": "MOVE_TO", "parameters": {"x": x, "y": y}},
+                {"action_type": "MOUSE_UP", "parameters": button}]
+
 
 class _Button(_Action):
     """Press or release a mouse button where the pointer is: ``pyautogui.<call>(button=...)``."""
@@ -148,6 +165,10 @@ class Scroll(_Action):
     summary: ClassVar[str] = "scroll where the pointer is (dy > 0 scrolls up, dx > 0 right)"
     example: ClassVar[dict[str, Any]] = {"dx": 0, "dy": -3}
     discrete: ClassVar[str | None] = "scroll"
+
+    def wire(self, scale: tuple[float, float]) -> list[dict[str, Any]]:
+        params = {k: v for k, v in (("dx", self.dx), ("dy", self.dy)) if v}  # OSWorld scrolls each one given
+        return [{"action_type": "SCROLL", "parameters": params}] if params else []
 
     def code(self, scale: tuple[float, float]) -> str:
         parts = [f"pyautogui.hscroll({self.dx})"] if self.dx else []
@@ -313,6 +334,11 @@ def osworld_form(action: Any) -> dict[str, Any]:
 def to_code(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> str | None:
     """The pyautogui code for a parsed action (None for the types that send nothing: WAIT, DONE, FAIL)."""
     return action.code(scale)
+
+
+def to_wire(action: Any, scale: tuple[float, float] = (1.0, 1.0)) -> list[dict[str, Any]]:
+    """A parsed action as OSWorld action dicts in screen pixels (what its control channel runs)."""
+    return action.wire(scale)
 
 
 def with_import(code: str) -> str:

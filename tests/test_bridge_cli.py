@@ -15,8 +15,8 @@ from bridges.cli import main as bridge_cli
 
 from .support.container import FakeContainer
 from .support.polling import wait_for
+from .support.sockets import free_port
 from .support.sshd import SSHServer
-from .test_bridges import free_port
 
 root_only = pytest.mark.root
 

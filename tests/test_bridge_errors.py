@@ -13,8 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import gymnasium as gym
 import pytest
 
+from .support.sockets import free_port
 from .support.sshd import SSHServer
-from .test_bridge_cli import free_port
 
 CLI = [sys.executable, "-m", "bridges.cli"]
 

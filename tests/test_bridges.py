@@ -15,7 +15,7 @@ from bridges.netns import TargetError
 from .support.container import FakeContainer
 from .support.http_target import expected_bytes
 from .support.polling import wait_for
-from .support.sockets import connections
+from .support.sockets import connections, free_port
 from .support.system import ensure_programs
 
 pytestmark = pytest.mark.root
@@ -26,12 +26,6 @@ HEAL_BOUND_S = 10.0  # stated bound: a restarted container is bridged again with
 @pytest.fixture(scope="module", autouse=True)
 def programs():
     ensure_programs({"socat": "socat", "nsenter": "util-linux", "ip": "iproute2"})
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

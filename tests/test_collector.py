@@ -11,6 +11,8 @@ import pytest
 from arena_gym.arena import LocalArena
 from arena_gym.rollout import BatchedPolicy, Collector, Decision, GymHandle, SlotSpec, run_groups, url_slots
 
+from .support.sockets import free_port
+
 FAST = {"settle": {"timeout_s": 0.5, "stable_ms": 60}, "reset_settle": {"timeout_s": 10, "stable_ms": 300},
         "observation": {"width": 320, "height": 200}}
 DONE = {"action_type": "DONE"}
@@ -252,11 +254,7 @@ def test_the_grpo_example_writes_groups_with_advantages(two_arenas, tmp_path, ca
 
 
 def _free_port_url():
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"  # nothing listens there once closed
+    return f"http://127.0.0.1:{free_port()}"  # nothing listens there
 
 
 def test_a_warm_spare_works_while_a_dead_vm_is_quarantined_then_declared_dead(two_arenas, tmp_path):

@@ -233,9 +233,9 @@ class Coordinator:
             return EvalOutcome.from_answer(self.evaluator.evaluate(body, last_action))
         return evaluate(task, self.eval_context(task), last_action)
 
-    def step(self, code: str | None) -> StepResult:
+    def step(self, code: str | None, wire: list[dict] | None = None) -> StepResult:
         obs = self.config.observation
-        return self.vm.step(code, self.config.settle, obs.image_format, obs.jpeg_quality)
+        return self.vm.step(code, self.config.settle, obs.image_format, obs.jpeg_quality, wire)
 
     def observe(self, settle: Any) -> StepResult:
         obs = self.config.observation

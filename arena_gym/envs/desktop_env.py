@@ -105,7 +105,7 @@ class DesktopEnv(gym.Env):
         t0 = time.perf_counter()
         self._steps += 1
         try:
-            kind, code = self._translate(action)
+            kind, code, wire = self._translate(action)
         except A.InvalidAction as exc:
             # Not executed; the agent sees why. It still costs a step, so a loop of bad actions ends.
             obs = {**self._last_obs(), "last_action_error": f"invalid action: {exc}"}
@@ -116,7 +116,7 @@ class DesktopEnv(gym.Env):
             if kind == "WAIT":
                 result = self.coordinator.observe(self._wait_settle())
             else:
-                result = self.coordinator.step(code)
+                result = self.coordinator.step(code, wire)
         except ActionFailed as exc:
             obs = {**self._last_obs(), "last_action_error": exc.message}
             return self._after(obs, kind, t0, action_error=exc.message)
@@ -151,18 +151,18 @@ class DesktopEnv(gym.Env):
         super().close()
 
     # ---- pieces
-    def _translate(self, action: Any) -> tuple[str, str | None]:
-        """(action type, pyautogui code) from either face; raises InvalidAction."""
+    def _translate(self, action: Any) -> tuple[str, str | None, list[dict] | None]:
+        """(action type, pyautogui code, OSWorld action dicts or None) from either face; raises InvalidAction."""
         if self.config.action_face == "pyautogui":
             bare = A.bare_type(action)
             if bare:
-                return bare, None
-            return "CODE", A.check_code(action, self.config.code_policy)
+                return bare, None, None
+            return "CODE", A.check_code(action, self.config.code_policy), None
         parsed = A.parse_action(action)
         obs = self.config.observation
         scale = (self._screen[0] / obs.width, self._screen[1] / obs.height)
         code = A.to_code(parsed, scale)
-        return parsed.action_type, A.with_import(code) if code else None
+        return parsed.action_type, A.with_import(code) if code else None, A.to_wire(parsed, scale)
 
     def _after(self, obs: dict, kind: str | None, t0: float, invalid: str | None = None,
                action_error: str | None = None, settle_ms: float = 0.0,

@@ -61,7 +61,8 @@ class Sleep:
     seconds: float
 
 
-Plan = Generator["Call[Any] | Sleep", Any, T]
+# A plan also yields ``control.Control`` items: OSWorld's in-process action channel (control.py).
+Plan = Generator["Call[Any] | Sleep | Any", Any, T]
 
 
 def _json(resp: httpx.Response) -> Any:
@@ -146,6 +147,7 @@ class WAADialect:
     """The stock WAA VM server (spec section 1), as WAA's own client speaks it."""
 
     name = "waa"
+    control_channel = False  # OSWorld's /ws/control (control.py)
 
     def probe(self) -> Call[dict[str, Any]]:
         return Call("probe", "GET", "/probe", Kind.PROBE, True, _json)
@@ -306,6 +308,7 @@ class OSWorldDialect(WAADialect):
     """The OSWorld guest server (spec/osworld_protocol.md): no /probe, no in-process exec."""
 
     name = "osworld"
+    control_channel = True
 
     def probe(self) -> Call[dict[str, Any]]:
         return Call("probe", "GET", "/platform", Kind.PROBE, True, lambda r: {"platform": r.text.strip()})

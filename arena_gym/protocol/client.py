@@ -29,6 +29,7 @@ from .calls import (
     WAADialect,
     _frame,
 )
+from .control import AsyncControlChannel, Control, ControlChannel, ControlUnavailable
 from .errors import (
     ActionFailed,
     ArenaError,
@@ -262,7 +263,19 @@ class _ClientBase:
                 since = time.monotonic()
             frame = nxt
 
-    def _step_plan(self, code: str | None, settle: SettleSpec | None, fmt: str, quality: int | None) -> Plan[StepResult]:
+    def _act_plan(self, dialect: WAADialect, code: str, wire: list[dict[str, Any]] | None) -> Plan[None]:
+        """Act on a stock server: on OSWorld's control channel when the action has a structured form and the
+        server offers the channel, else by running the code."""
+        if wire is not None and dialect.control_channel and not self._control.absent:
+            try:
+                yield Control(tuple(wire), self.timeouts.action)
+                return
+            except ControlUnavailable:
+                pass  # nothing was sent; the channel is marked absent for good
+        yield dialect.run_python(code)
+
+    def _step_plan(self, code: str | None, settle: SettleSpec | None, fmt: str, quality: int | None,
+                   wire: list[dict[str, Any]] | None = None) -> Plan[StepResult]:
         caps = yield from self._discover()
         dialect = self._dialect
         assert dialect is not None
@@ -284,7 +297,7 @@ class _ClientBase:
         ok, error, trips = True, None, 0
         if code:
             try:
-                yield dialect.run_python(code)
+                yield from self._act_plan(dialect, code, wire)
             except ActionFailed as exc:
                 ok, error = False, exc.message
             trips += 1
@@ -372,10 +385,13 @@ class _Endpoints:
         return self._run(self._discover())  # type: ignore[attr-defined]
 
     def step(
-        self, code: str | None, settle: SettleSpec | None = None, fmt: str = "png", quality: int | None = None
+        self, code: str | None, settle: SettleSpec | None = None, fmt: str = "png", quality: int | None = None,
+        wire: list[dict[str, Any]] | None = None,
     ) -> Any:
-        """Run action code, settle, screenshot: one round trip on our server, stock calls elsewhere."""
-        return self._run(self._step_plan(code, settle, fmt, quality))  # type: ignore[attr-defined]
+        """Run action code, settle, screenshot: one round trip on our server, stock calls elsewhere.
+        ``wire``: the same action as OSWorld action dicts (``actions.wire``), which an OSWorld server runs on
+        its control channel instead of starting an interpreter for ``code``."""
+        return self._run(self._step_plan(code, settle, fmt, quality, wire))  # type: ignore[attr-defined]
 
     def observe(self, settle: SettleSpec | None = None, fmt: str = "png") -> Any:
         """Settle (if asked) and take a screenshot, without acting."""
@@ -398,6 +414,7 @@ class ArenaClient(_Endpoints, _ClientBase):
         self._http = httpx.Client(
             base_url=self.base_url, headers=self._headers, limits=self._limits, transport=transport
         )
+        self._control = ControlChannel(self.base_url, self._headers, self.timeouts.connect)
 
     def _call(self, call: Call[Any], extra_timeout: float = 0.0) -> Any:
         delays = self.retry.delays() if call.idempotent else iter(())
@@ -428,12 +445,13 @@ class ArenaClient(_Endpoints, _ClientBase):
                 time.sleep(item.seconds)
                 continue
             try:
-                value = self._call(item, _settle_budget(item))
-            except ArenaError as exc:
+                value = self._control.run(item) if isinstance(item, Control) else self._call(item, _settle_budget(item))
+            except (ArenaError, ControlUnavailable) as exc:
                 error = exc
 
     def close(self) -> None:
         self._http.close()
+        self._control.close()
         self._frame_files.close()
 
     def __enter__(self) -> ArenaClient:
@@ -451,6 +469,7 @@ class AsyncArenaClient(_Endpoints, _ClientBase):
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=self._headers, limits=self._limits, transport=transport
         )
+        self._control = AsyncControlChannel(self.base_url, self._headers, self.timeouts.connect)
 
     async def _call(self, call: Call[Any], extra_timeout: float = 0.0) -> Any:
         delays = self.retry.delays() if call.idempotent else iter(())
@@ -480,12 +499,16 @@ class AsyncArenaClient(_Endpoints, _ClientBase):
                 await asyncio.sleep(item.seconds)
                 continue
             try:
-                value = await self._call(item, _settle_budget(item))
-            except ArenaError as exc:
+                if isinstance(item, Control):
+                    value = await self._control.run(item)
+                else:
+                    value = await self._call(item, _settle_budget(item))
+            except (ArenaError, ControlUnavailable) as exc:
                 error = exc
 
     async def aclose(self) -> None:
         await self._http.aclose()
+        await self._control.aclose()
         self._frame_files.close()
 
     async def __aenter__(self) -> AsyncArenaClient:

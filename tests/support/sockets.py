@@ -18,6 +18,13 @@ ESTABLISHED = "01"
 _libc = ctypes.CDLL(None, use_errno=True)
 
 
+def free_port() -> int:
+    """A loopback port nothing listens on (as the kernel sees it now)."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
 @dataclass(frozen=True)
 class Connection:
     pid: int

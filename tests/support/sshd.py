@@ -9,13 +9,9 @@ import subprocess
 import time
 from pathlib import Path
 
+from .sockets import free_port
+
 SSHD = "/usr/sbin/sshd"
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def keygen(path: Path, kind: str = "ed25519") -> str:
@@ -27,7 +23,7 @@ class SSHServer:
     def __init__(self, workdir: Path) -> None:
         self.dir = workdir
         self.dir.mkdir(parents=True, exist_ok=True)
-        self.port = _free_port()
+        self.port = free_port()
         self.host_key = self.dir / "host_ed25519"
         self.client_key = self.dir / "client_ed25519"
         host_pub = keygen(self.host_key)
