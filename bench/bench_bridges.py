@@ -30,7 +30,8 @@ from bridges.socat import _listening  # noqa: E402
 from tests.support import http_target  # noqa: E402
 from tests.support.container import FakeContainer  # noqa: E402
 from tests.support.polling import wait_for  # noqa: E402
-from tests.support.sshd import SSHServer, _free_port  # noqa: E402
+from tests.support.sockets import free_port  # noqa: E402
+from tests.support.sshd import SSHServer  # noqa: E402
 
 BIG = 2 * 1024 * 1024
 
@@ -91,7 +92,7 @@ def paramiko_tunnel(sshd: SSHServer, remote_port: int) -> Iterator[int]:
 @contextlib.contextmanager
 def openssh_tunnel(sshd: SSHServer, remote_port: int) -> Iterator[int]:
     """``ssh -N -L`` as people run it (no tty: OpenSSH leaves Nagle on for a non-interactive session)."""
-    local = _free_port()
+    local = free_port()
     proc = subprocess.Popen(["ssh", "-N", "-p", str(sshd.port), "-i", str(sshd.client_key),
                              "-o", f"UserKnownHostsFile={sshd.known_hosts}", "-o", "StrictHostKeyChecking=yes",
                              "-o", "BatchMode=yes", "-L", f"127.0.0.1:{local}:127.0.0.1:{remote_port}",
@@ -130,14 +131,14 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="bench-bridges-"))
     sshd = SSHServer(workdir / "sshd").start()
     try:
-        with FakeContainer(port=_free_port()) as container:
+        with FakeContainer(port=free_port()) as container:
             run("direct (same server on host loopback)", direct_port)
-            with documented_socat(container, host_port := _free_port()):
+            with documented_socat(container, host_port := free_port()):
                 run("documented socat pair (no nodelay)", host_port)
             bridges = {}
             for impl in ("socat", "relay"):
                 bridge = make_bridge(BridgeConfig(Target(netns=container.name), port=container.port,
-                                                  host_port=_free_port()), impl)
+                                                  host_port=free_port()), impl)
                 bridge.start()
                 bridges[impl] = bridge
                 run(f"bridge: {impl}", bridge.config.host_port)

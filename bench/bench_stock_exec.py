@@ -30,13 +30,13 @@ from arena_gym.arena import LocalArena  # noqa: E402
 from arena_gym.polling import poll_until  # noqa: E402
 from arena_gym.processes import terminate_tree  # noqa: E402
 from bench.common import Figure, table  # noqa: E402
-from tests.support.sshd import _free_port  # noqa: E402
+from tests.support.sockets import free_port  # noqa: E402
 
 CLICK = "import pyautogui; pyautogui.click(640, 400)"
 
 
 def start_osworld(checkout: Path, python: str, display: str) -> tuple[subprocess.Popen[bytes], str]:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "DISPLAY": display, "OSWORLD_SERVER_HOST": "127.0.0.1", "OSWORLD_SERVER_PORT": str(port),
            "PATH": os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")])}
     env.pop("PYTHONPATH", None)

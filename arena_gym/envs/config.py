@@ -83,6 +83,8 @@ class EnvConfig(BaseModel):
     server_url: str | None = Field(None, description="the VM server; None for a local arena started by the env")
     evaluate_url: str | None = Field(None, description="the evaluate server next to the VM (setup and scoring)")
     dialect: Literal["auto", "waa", "osworld"] = "auto"
+    control_channel: bool = Field(True, description="structured actions on an OSWorld server's in-process control "
+                                  "channel when it offers one (False: always python -c through /execute)")
     token: str | None = Field(None, description="token the servers want (when they bind off loopback)")
     tunnel: dict[str, Any] | None = Field(None, description="open an SSH tunnel first (see bridges.TunnelConfig)")
 

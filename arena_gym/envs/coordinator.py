@@ -117,7 +117,8 @@ class Coordinator:
                 raise NotReachable("no server_url: pass server_url=... (or set ARENA_SERVER_URL), "
                                    "or use gym.make('LocalDesktop-v0') for a local arena")
             token = self.arena.token if cfg.local and self.arena is not None else cfg.token
-            self.client = ArenaClient(server_url, dialect=cfg.dialect, token=token, timeouts=cfg.timeouts)
+            self.client = ArenaClient(server_url, dialect=cfg.dialect, token=token, timeouts=cfg.timeouts,
+                                      control_channel=cfg.control_channel)
         if evaluate_url and self.evaluator is None:
             self.evaluator = EvaluateClient(evaluate_url, token=cfg.token, timeouts=cfg.timeouts)
         try:

@@ -176,6 +176,7 @@ class _ClientBase:
         timeouts: Timeouts | None = None,
         retry: RetryPolicy | None = None,
         shared_frames: bool = True,
+        control_channel: bool = True,
     ) -> None:
         if dialect not in ("auto", *DIALECTS):
             raise ValueError(f"dialect must be one of auto, {', '.join(DIALECTS)}; got {dialect!r}")
@@ -188,6 +189,7 @@ class _ClientBase:
         self._limits = httpx.Limits(max_connections=8, max_keepalive_connections=4, keepalive_expiry=30.0)
         # A server on this machine can hand over a step's pixels unencoded (frame_files.py).
         self._frame_files = FrameFiles(shared_frames and frame_files.on_this_machine(self.base_url))
+        self._use_control = control_channel  # OSWorld's /ws/control, when the server offers it
 
     def __repr__(self) -> str:
         dialect = self._dialect.name if self._dialect else "auto"
@@ -266,7 +268,7 @@ class _ClientBase:
     def _act_plan(self, dialect: WAADialect, code: str, wire: list[dict[str, Any]] | None) -> Plan[None]:
         """Act on a stock server: on OSWorld's control channel when the action has a structured form and the
         server offers the channel, else by running the code."""
-        if wire is not None and dialect.control_channel and not self._control.absent:
+        if wire is not None and self._use_control and dialect.control_channel and not self._control.absent:
             try:
                 yield Control(tuple(wire), self.timeouts.action)
                 return
