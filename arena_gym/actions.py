@@ -53,10 +53,11 @@ class _Action(BaseModel):
         """The same action as OSWorld action dicts in screen pixels, for its server's control channel."""
         if self.sends_nothing:
             return []
-        params = self.model_dump(exclude={"action_type"}, exclude_none=True)
+        params = self.model_dump(exclude_none=True)
+        kind = params.pop("action_type")
         if "x" in params and "y" in params:
             params["x"], params["y"] = round(params["x"] * scale[0]), round(params["y"] * scale[1])
-        return [{"action_type": self.action_type, "parameters": params}]
+        return [{"action_type": kind, "parameters": params}]
 
     def _xy(self, scale: tuple[float, float]) -> str:
         x, y = getattr(self, "x", None), getattr(self, "y", None)

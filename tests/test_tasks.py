@@ -49,18 +49,55 @@ def test_tasks_command_shows_the_linux_windows_table(capsys):
     out = capsys.readouterr().out
     table_part = out.split("\n\n")[0]
     lines = {line.split()[0]: line.split() for line in table_part.splitlines() if line and not line.startswith(" ")}
+    # domain, tasks, then: local, windows, no app, online, lacking
     assert lines["total"][1] == "154"
-    assert int(lines["total"][2]) + int(lines["total"][3]) + int(lines["total"][4]) == 154
-    # Settings: three need Windows; two read registry values this build does not decode (unscorable).
-    assert lines["settings"][3:5] == ["3", "2"]
-    assert lines["chrome"][4] == "9"  # the DevTools side channel is not built
+    assert sum(int(n) for n in lines["total"][2:7]) == 154
+    # Settings: three need Windows; two read registry values this build does not decode (lacking).
+    assert lines["settings"][3] == "3" and lines["settings"][6] == "2"
+    assert lines["chrome"][6] == "9"  # the DevTools side channel is not built
     assert lines["libreoffice_calc"][2] == "24"
+    assert lines["vs_code"][4] == "17"  # VS Code is not shipped
     assert "system_timezone: runs PowerShell Get-TimeZone" in out
     assert "decodes a Windows registry value" in out
     listing = out.split("\n\n")[1].splitlines()
     rows = [line.split() for line in listing if not line.startswith(" ")]
-    assert len(rows) == 154 and {r[2] for r in rows} == {"linux", "windows", "unscorable"}
+    assert len(rows) == 154 and {r[2] for r in rows} == {"local", "windows", "app", "lacking"}
     assert any(r[0] == "0cecd4f3-74de-457b-ba94-29ad6b5dafb6-WOS" and r[1] == "libreoffice_calc" for r in rows)
+
+
+OSWORLD = Path(os.environ.get("ARENA_GYM_OSWORLD_TASKS",
+                              Path(__file__).resolve().parents[2] / "shared" / "osworld_tasks"))
+needs_osworld = pytest.mark.skipif(
+    not (OSWORLD / "test_all.json").is_file(),
+    reason=f"OSWorld task files not found at {OSWORLD} (set ARENA_GYM_OSWORLD_TASKS to OSWorld's evaluation_examples)")
+
+
+@needs_osworld
+def test_all_369_osworld_tasks_load_and_name_only_registered_evaluators():
+    from arena_gym.evaluators.registry import get_getter, get_metric
+
+    tasks = load_suite(OSWORLD / "test_all.json")
+    assert len(tasks) == 369 and {t.benchmark for t in tasks} == {"osworld"}
+    metrics = {m for t in tasks for m in t.evaluator.metrics}
+    getters = {g.type for t in tasks for role in (t.evaluator.result, t.evaluator.expected)
+               for g in (role if isinstance(role, list) else [role]) if g is not None}
+    assert len(metrics) == 111 and len(getters) == 47
+    for name in metrics:
+        get_metric(name, "osworld")  # raises on an unknown name
+    for name in getters:
+        get_getter(name)
+
+
+@needs_osworld
+def test_the_osworld_table_splits_local_from_missing_apps_accounts_and_what_is_lacking(capsys):
+    assert cli(["tasks", str(OSWORLD / "test_all.json"), "--list"]) == 0
+    out = capsys.readouterr().out
+    lines = {line.split()[0]: line.split() for line in out.split("\n\n")[0].splitlines()[1:-1]}
+    assert lines["total"][1:] == ["369", "278", "1", "33", "9", "48"]
+    assert lines["vs_code"][1:7] == ["23", "0", "0", "23", "0", "0"]  # VS Code is not shipped
+    for domain in ("gimp", "libreoffice_calc", "libreoffice_impress", "libreoffice_writer", "os", "thunderbird", "vlc"):
+        assert lines[domain][1] == lines[domain][2], f"{domain}: every task sets up and scores locally"
+    assert "needs a Google account (Google Drive)" in out
 
 
 def test_invalid_files_name_the_file_and_field(tmp_path):

@@ -12,6 +12,7 @@ import json
 import logging
 import os
 import select
+import shlex
 import shutil
 import signal
 import subprocess
@@ -27,12 +28,15 @@ from ..polling import PollTimeout, poll_until
 from ..processes import terminate_tree
 from ..protocol.client import ArenaClient
 from .home import seed_home
+from .profiles import Profile
+from .profiles import profile as find_profile
 from .sandbox import ENV_VAR as SANDBOX_ENV
 from .sandbox import Network, Sandbox, make_sandbox, start_netns_holder
 
 log = logging.getLogger(__name__)
 
 MARKER = "ARENA_GYM_ARENA_ID"
+HOME_ALIAS_ENV = "ARENA_GYM_HOME_ALIAS"  # the desktop server maps this prefix onto $HOME (profiles.py)
 REQUIRED_TOOLS = {"Xvfb": "xvfb", "xset": "x11-xserver-utils", "wmctrl": "wmctrl", "xdotool": "xdotool"}
 WINDOW_MANAGERS = {"openbox": ["openbox", "--sm-disable"]}
 
@@ -123,12 +127,14 @@ class LocalArena:
         supervise: bool = True,
         sandbox: bool = True,
         network: Network = "none",
+        profile: str = "minimal",
     ) -> None:
         if wm not in WINDOW_MANAGERS:
             raise ValueError(f"unknown window manager {wm!r}; known: {', '.join(WINDOW_MANAGERS)}")
         if len(size) != 2 or min(size) < 64:
             raise ValueError(f"size must be (width, height) of at least 64 px each, got {size!r}")
         self.size = (int(size[0]), int(size[1]))
+        self.profile: Profile = find_profile(profile)
         self.apps = [[a] if isinstance(a, str) else list(a) for a in apps]
         self.wm, self.host, self.port, self.token = wm, host, port, token
         self.startup_timeout = startup_timeout
@@ -158,14 +164,17 @@ class LocalArena:
     # ---- life cycle
     def start(self) -> LocalArena:
         missing = missing_tools([a[0] for a in self.apps], self.wm)
+        missing = sorted({*missing, *self.profile.missing().values()}) if self.profile.name != "minimal" else missing
         if missing:
+            hint = " --osworld" if self.profile.name == "osworld" else ""
             raise ArenaStartError(
-                f"missing programs; install them with: apt-get install -y {' '.join(missing)} "
-                "(or run scripts/setup.sh as root)"
+                f"missing programs of app profile {self.profile.name!r}; install them with: apt-get install -y "
+                f"{' '.join(missing)} (or run bash scripts/setup.sh{hint} as root)"
             )
         self.workdir = Path(tempfile.mkdtemp(prefix=f"arena-gym-{self.id}-"))
         self.home = self._home_arg or self.workdir / "home"
         seed_home(self.home)
+        self._write_shims()
         runtime = self.workdir / "run"
         runtime.mkdir(mode=0o700)
         (self.workdir / "logs").mkdir()
@@ -177,6 +186,9 @@ class LocalArena:
                 self.sandbox = self._make_sandbox(deadline)
                 if self.sandbox is not None:
                     self.sandbox.own(runtime)
+            if self.profile.home_alias and self.sandbox is None:
+                log.warning("app profile %s: without the sandbox (it needs root) apps do not see the home at %s; "
+                            "only the desktop server's file routes map it", self.profile.name, self.profile.home_alias)
             self._start_display(deadline)
             self.bus_address = self._start_session_bus(deadline)
             self.env = self._environment(runtime)
@@ -199,6 +211,16 @@ class LocalArena:
         log.info("arena %s: display %s, server %s", self.id, self.display, self.url)
         return self
 
+    def _write_shims(self) -> None:
+        """The names tasks launch that this profile's apps answer to (google-chrome: Chromium)."""
+        assert self.workdir is not None
+        shims = self.workdir / "bin"
+        shims.mkdir(mode=0o755)
+        for name, argv in self.profile.shims.items():
+            script = shims / name
+            script.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n')
+            script.chmod(0o755)
+
     def _environment(self, runtime: Path) -> dict[str, str]:
         if self.home is None:
             raise RuntimeError("the arena's home is made in start(); _environment() came before it")
@@ -208,8 +230,11 @@ class LocalArena:
             "XDG_RUNTIME_DIR": str(runtime), "XDG_SESSION_TYPE": "x11", "GSETTINGS_BACKEND": "keyfile",
             "XDG_CONFIG_HOME": str(self.home / ".config"), "XDG_DATA_HOME": str(self.home / ".local/share"),
             # Task commands say "python -c 'import pyautogui ...'": make that this interpreter.
-            "PATH": os.pathsep.join([os.path.dirname(sys.executable), os.environ.get("PATH", "")]),
+            "PATH": os.pathsep.join([str(self.workdir / "bin") if self.workdir else "", os.path.dirname(sys.executable),
+                                     os.environ.get("PATH", "")]).lstrip(os.pathsep),
         })
+        if self.profile.home_alias:
+            env[HOME_ALIAS_ENV] = self.profile.home_alias
         if self.bus_address:
             env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
         if not (self.accessibility and self.bus_address):
@@ -227,7 +252,7 @@ class LocalArena:
             path = f"/proc/{holder.pid}/ns/net"
             _wait_until(lambda: os.path.exists(path) and os.stat(path).st_ino != ours, deadline, "the sandbox's netns")
             netns = path
-        return make_sandbox(self.workdir, self.home, self.network, netns)
+        return make_sandbox(self.workdir, self.home, self.network, netns, self.profile.home_alias)
 
     def _wrap(self, argv: Sequence[str]) -> list[str]:
         """``argv`` as the arena runs untrusted programs: in its sandbox when it has one."""

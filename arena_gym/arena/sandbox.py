@@ -46,6 +46,7 @@ class Sandbox:
     home: str
     network: Network = "none"
     netns: str | None = None  # the arena's network namespace (/proc/<holder>/ns/net) when network="none"
+    home_alias: str | None = None  # where the home also is inside (OSWorld's /home/user: profiles.py)
 
     # ---- for the processes that receive it
     def to_env(self) -> str:
@@ -70,7 +71,11 @@ class Sandbox:
                     bwrap += ["--perms", "0755", "--dir", str(parent)]
             bwrap += ["--ro-bind", path, path]
         bwrap += ["--bind", self.workdir, self.workdir, "--ro-bind-try", "/tmp/.X11-unix", "/tmp/.X11-unix",
-                  "--unshare-ipc", "--new-session", "--die-with-parent", "--setenv", "HOME", self.home]
+                  "--unshare-ipc", "--new-session", "--die-with-parent"]
+        if self.home_alias:
+            bwrap += ["--bind", self.home, self.home_alias, "--setenv", "HOME", self.home_alias]
+        else:
+            bwrap += ["--setenv", "HOME", self.home]
         drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs"]
         enter = ["nsenter", f"--net={self.netns}"] if self.netns else []
@@ -135,7 +140,8 @@ def start_netns_holder(env: dict[str, str]) -> subprocess.Popen[bytes]:
     return proc
 
 
-def make_sandbox(workdir: Path, home: Path, network: Network = "none", netns: str | None = None) -> Sandbox | None:
+def make_sandbox(workdir: Path, home: Path, network: Network = "none", netns: str | None = None,
+                 home_alias: str | None = None) -> Sandbox | None:
     """The sandbox for an arena, or None (with a warning saying why) where it cannot be made here."""
     missing = [tool for tool in ("bwrap", "setpriv", "nsenter", "unshare") if shutil.which(tool) is None]
     if missing:
@@ -149,7 +155,8 @@ def make_sandbox(workdir: Path, home: Path, network: Network = "none", netns: st
     account = _account()
     if account is None:
         return None
-    sandbox = Sandbox(account[0], account[1], str(workdir), str(home), network, netns if network == "none" else None)
+    sandbox = Sandbox(account[0], account[1], str(workdir), str(home), network, netns if network == "none" else None,
+                      home_alias)
     os.chmod(workdir, 0o755)  # the account walks to its home through here
     sandbox.own_tree(home)
     return sandbox

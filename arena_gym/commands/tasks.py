@@ -4,9 +4,13 @@ scored at all by this build (an unknown metric or getter, a side channel not bui
 from __future__ import annotations
 
 import argparse
+import json
+import re
 import sys
 from collections import Counter, defaultdict
+from typing import Any
 
+from ..arena.profiles import NOT_SHIPPED
 from ..evaluators.preflight import scoring_blockers
 from ..suites import LOCAL, resolve
 from ..tasks.loader import TaskFormatError, TaskNotFound, load_tasks
@@ -34,23 +38,74 @@ def _unscorable_key(reason: str) -> str:
     return reason.split(" ", 1)[1] if reason.startswith(("config[", "postconfig[")) else reason
 
 
+ACCOUNT = "Google account"
+KINDS = ("local", "windows", "app", "online", "lacking")
+HEADINGS = {"local": "local", "windows": "windows", "app": "no app", "online": "online", "lacking": "lacking"}
+LEGEND = ("local: sets up and scores on a local arena (app profile osworld); windows: needs a Windows VM; no app: "
+          "opens an app no profile ships; online: needs a Google account, or the desktop on the internet (arena "
+          "network='host'); lacking: an evaluator or side channel this build lacks (its reward is marked invalid)")
+
+
 def classify(task: Task) -> tuple[str, list[str]]:
-    """``unscorable`` (no VM gives a valid reward with this build), ``windows`` or ``linux``, with why."""
+    """Where ``task`` can give a valid reward (one of KINDS), with why not locally."""
     # On the platform its benchmark's VMs run: OSWorld's are Linux, WAA's Windows.
-    unscorable = scoring_blockers(task, "linux" if task.benchmark == "osworld" else "windows")
-    if unscorable:
-        return "unscorable", [_unscorable_key(r) for r in unscorable]
+    unscorable = [_unscorable_key(r) for r in scoring_blockers(task, "linux" if task.benchmark == "osworld" else "windows")]
     needs = windows_needs(task)
-    if needs:
-        return "windows", [_reason_key(n) for n in needs]
-    return "linux", []
+    account = [r for r in unscorable if ACCOUNT in r] + [_reason_key(n) for n in needs if n.kind == "account"]
+    if account:  # first: no build gives these a valid reward without the account
+        return "online", sorted(set(account))
+    if unscorable:  # on its own benchmark's VMs
+        return "lacking", unscorable
+    windows = [_reason_key(n) for n in needs if n.kind not in ("account", "cdp")]
+    if windows:
+        return "windows", windows
+    apps = not_shipped(task)
+    if apps:
+        return "app", apps
+    web = web_pages(task)
+    if web:
+        return "online", web
+    return "local", []
+
+
+def _commands(task: Task) -> list[Any]:
+    return [step.parameters.get("command", "") for step in [*task.config, *task.evaluator.postconfig]
+            if step.type in ("launch", "execute", "command")]
+
+
+def not_shipped(task: Task) -> list[str]:
+    """The programs ``task`` opens that no app profile has."""
+    found = set()
+    for command in _commands(task):
+        words = command if isinstance(command, list) else str(command).split()
+        if words and str(words[0]).rsplit("/", 1)[-1] in NOT_SHIPPED:
+            name = str(words[0]).rsplit("/", 1)[-1]
+            found.add(f"launches {name}: {NOT_SHIPPED[name]}")
+    apps = {a.lower().replace("-", "_") for a in task.related_apps}
+    if apps & {"vs_code", "vscode", "visual_studio_code"} and not found:
+        found.add(f"uses VS Code: {NOT_SHIPPED['code']}")
+    return sorted(found)
+
+
+_WEB = re.compile(r"https?://(?!(?:127\.|localhost|\[::1\]))[^\s\"']+", re.IGNORECASE)
+
+
+def web_pages(task: Task) -> list[str]:
+    """Web pages the desktop itself opens (host-side downloads of task files are not counted)."""
+    pages = []
+    for step in [*task.config, *task.evaluator.postconfig]:
+        if step.type in ("download", "sleep"):
+            continue
+        for url in _WEB.findall(json.dumps(step.parameters)):
+            pages.append(f"{step.type} opens {url.split('/')[2]}")
+    return sorted(set(pages))
 
 
 def table(tasks: list[Task]) -> str:
     by_domain: dict[str, list[Task]] = defaultdict(list)
     for task in tasks:
         by_domain[task.domain].append(task)
-    rows = []
+    rows: list[tuple[str, int, list[int], str]] = []
     total: Counter[str] = Counter()
     for domain in sorted(by_domain):
         counts: Counter[str] = Counter()
@@ -62,15 +117,14 @@ def table(tasks: list[Task]) -> str:
         total.update(counts)
         total["tasks"] += len(by_domain[domain])
         top = "; ".join(f"{r} ({c})" for r, c in reasons.most_common(2))
-        rows.append((domain, len(by_domain[domain]), counts["linux"], counts["windows"], counts["unscorable"], top))
+        rows.append((domain, len(by_domain[domain]), [counts[k] for k in KINDS], top))
     width = max([len(r[0]) for r in rows] + [6])
-    out = [f"{'domain':<{width}}  {'tasks':>5}  {'linux':>5}  {'windows':>7}  {'unscorable':>10}  "
-           "why not Linux, or not scorable (most common, tasks)"]
-    out += [f"{d:<{width}}  {n:>5}  {lx:>5}  {w:>7}  {u:>10}  {why}" for d, n, lx, w, u, why in rows]
-    out.append(f"{'total':<{width}}  {total['tasks']:>5}  {total['linux']:>5}  {total['windows']:>7}  "
-               f"{total['unscorable']:>10}")
-    out.append("linux: runs and scores on a Linux desktop; windows: needs a Windows VM; "
-               "unscorable: no VM gives a valid reward with this build (its reward would be marked invalid)")
+    heads = "  ".join(f"{HEADINGS[k]:>7}" for k in KINDS)
+    out = [f"{'domain':<{width}}  {'tasks':>5}  {heads}  why not local (most common, tasks)"]
+    for domain, n, cells, top in rows:
+        out.append(f"{domain:<{width}}  {n:>5}  " + "  ".join(f"{c:>7}" for c in cells) + f"  {top}")
+    out.append(f"{'total':<{width}}  {total['tasks']:>5}  " + "  ".join(f"{total[k]:>7}" for k in KINDS))
+    out.append(LEGEND)
     return "\n".join(out)
 
 

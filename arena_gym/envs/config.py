@@ -98,6 +98,9 @@ class EnvConfig(BaseModel):
     def _tunnel_fields(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         return check_tunnel(value)
     tasks: TaskSelection = Field(default_factory=TaskSelection)
+    asset_mirrors: dict[str, str] = Field(
+        default_factory=dict, description="URL prefix -> replacement for the task files setup downloads and scoring "
+        "fetches (a local copy of a benchmark's assets, a proxy, a file:// folder)")
     observation: ObservationConfig = Field(default_factory=ObservationConfig)
     action_face: Literal["structured", "pyautogui"] = Field(
         "structured", description="structured: computer_13 JSON actions; pyautogui: Python code strings")

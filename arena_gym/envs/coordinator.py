@@ -225,7 +225,8 @@ class Coordinator:
                                   f"within {timeout_s:g} s (windows: {seen[:5]})") from None
 
     def eval_context(self, task: Task) -> EvalContext:
-        return EvalContext(self.vm, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task))
+        return EvalContext(self.vm, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task),
+                           mirrors=self.config.asset_mirrors)
 
     def score(self, task: Task, last_action: str | None) -> EvalOutcome:
         if self._use_evaluate_server(self.config.score_via):

@@ -190,6 +190,7 @@ class _ClientBase:
         # A server on this machine can hand over a step's pixels unencoded (frame_files.py).
         self._frame_files = FrameFiles(shared_frames and frame_files.on_this_machine(self.base_url))
         self._use_control = control_channel  # OSWorld's /ws/control, when the server offers it
+        self._control: Any  # each face makes its own (ControlChannel, AsyncControlChannel)
 
     def __repr__(self) -> str:
         dialect = self._dialect.name if self._dialect else "auto"
@@ -416,7 +417,7 @@ class ArenaClient(_Endpoints, _ClientBase):
         self._http = httpx.Client(
             base_url=self.base_url, headers=self._headers, limits=self._limits, transport=transport
         )
-        self._control = ControlChannel(self.base_url, self._headers, self.timeouts.connect)
+        self._control: ControlChannel = ControlChannel(self.base_url, self._headers, self.timeouts.connect)
 
     def _call(self, call: Call[Any], extra_timeout: float = 0.0) -> Any:
         delays = self.retry.delays() if call.idempotent else iter(())
@@ -447,7 +448,10 @@ class ArenaClient(_Endpoints, _ClientBase):
                 time.sleep(item.seconds)
                 continue
             try:
-                value = self._control.run(item) if isinstance(item, Control) else self._call(item, _settle_budget(item))
+                if isinstance(item, Control):
+                    self._control.run(item)
+                else:
+                    value = self._call(item, _settle_budget(item))
             except (ArenaError, ControlUnavailable) as exc:
                 error = exc
 
@@ -471,7 +475,7 @@ class AsyncArenaClient(_Endpoints, _ClientBase):
         self._http = httpx.AsyncClient(
             base_url=self.base_url, headers=self._headers, limits=self._limits, transport=transport
         )
-        self._control = AsyncControlChannel(self.base_url, self._headers, self.timeouts.connect)
+        self._control: AsyncControlChannel = AsyncControlChannel(self.base_url, self._headers, self.timeouts.connect)
 
     async def _call(self, call: Call[Any], extra_timeout: float = 0.0) -> Any:
         delays = self.retry.delays() if call.idempotent else iter(())
@@ -502,7 +506,7 @@ class AsyncArenaClient(_Endpoints, _ClientBase):
                 continue
             try:
                 if isinstance(item, Control):
-                    value = await self._control.run(item)
+                    await self._control.run(item)
                 else:
                     value = await self._call(item, _settle_budget(item))
             except (ArenaError, ControlUnavailable) as exc:

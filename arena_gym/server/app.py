@@ -31,7 +31,7 @@ from ..arena.sandbox import Sandbox
 from ..protocol import frame_files
 from ..protocol.models import MEDIA_TYPES, StepRequest, WindowRequest, starts_work
 from ..validation import field_errors
-from . import files, osworld_routes, readiness
+from . import files, osworld_routes, readiness, recording
 from .accessibility import accessibility_tree
 from .agent_worker import AgentWorker
 from .auth import TokenGuard
@@ -93,6 +93,7 @@ class DesktopServer:
         self.pinger = readiness.AppPinger()
         self.damage = DamageWatch()
         self.display_watch = DisplayWatch(self.screen)
+        self.recorder = recording.Recorder(self.screen.size())
         self.worker.start()
         # One mouse and keyboard: actions (and their settle) run one at a time.
         self.input_lock = threading.Lock()
@@ -356,6 +357,7 @@ class DesktopServer:
             ("/arena/capabilities", self.capabilities, get),
             ("/arena/step", self.step, post),
             *osworld_routes.routes(self.read_accessibility, self.desktop),
+            *recording.routes(self.recorder),
         ]
         return [Route(path, stock_errors(handler), methods=methods) for path, handler, methods in table]
 

@@ -106,7 +106,13 @@ def run(argv: list[str], timeout: float = 10.0) -> subprocess.CompletedProcess[s
 
 
 def expand_path(path: str) -> str:
-    return os.path.expandvars(os.path.expanduser(path))
+    """``~``, ``$VARS``, and the arena's home alias (OSWorld's ``/home/user``, where the sandboxed apps see
+    the home) onto the home this server sees."""
+    path = os.path.expandvars(os.path.expanduser(path))
+    alias = os.environ.get("ARENA_GYM_HOME_ALIAS", "").rstrip("/")
+    if alias and (path == alias or path.startswith(alias + "/")):
+        path = os.path.expanduser("~") + path[len(alias):]
+    return path
 
 
 def split_command(command: list[str] | str, shell: bool) -> list[str] | str:

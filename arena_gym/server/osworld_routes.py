@@ -30,7 +30,7 @@ from Xlib import X
 from Xlib import display as xdisplay
 
 from .accessibility import NAMESPACES
-from .desktop import Desktop, DesktopError, sandboxed, split_command
+from .desktop import Desktop, DesktopError, expand_path, sandboxed, split_command
 from .light_python import light_env
 from .pools import slow
 from .stock import Fail, json_body
@@ -109,7 +109,7 @@ def run_python(code: str) -> tuple[dict[str, Any], int]:
 def run_bash_script(script: str, timeout: float, working_dir: str | None) -> tuple[dict[str, Any], int]:
     import os
 
-    cwd = os.path.expanduser(working_dir) if working_dir else None
+    cwd = expand_path(working_dir) if working_dir else None
     if cwd is not None and not os.path.exists(cwd):
         return {"status": "error", "output": f"Working directory does not exist: {cwd}", "error": "",
                 "returncode": -1}, 400

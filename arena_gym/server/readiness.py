@@ -234,7 +234,9 @@ def save_and_wait(path: str, timeout_s: float = 60.0, idle_pings: int = 3, idle_
 
     import pyautogui
 
-    target = os.path.expanduser(path)
+    from .desktop import expand_path
+
+    target = expand_path(path)
 
     def stamp() -> int:
         try:

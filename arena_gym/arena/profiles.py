@@ -1,0 +1,57 @@
+"""App profiles of the local arena: which real apps it has, from which Debian packages, and how it lays out
+the desktop user's home.
+
+- ``minimal`` (the default): a terminal, a text editor and LibreOffice Calc, enough for the local suite.
+- ``osworld``: the apps OSWorld's tasks open (Chromium for Google Chrome, LibreOffice Writer, Calc and
+  Impress, GIMP, VLC, Thunderbird, GNOME Files, ffmpeg for screen recording), and the home at ``/home/user``, where
+  OSWorld's tasks put their files: inside the arena's sandbox the home is bound there and ``$HOME`` says so;
+  the desktop server maps ``/home/user/...`` onto the same folder for its file routes.
+
+``bash scripts/setup.sh --osworld`` installs the ``osworld`` packages (as root); an arena asked for a
+profile whose programs are missing says which packages to install.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Profile:
+    name: str
+    # program -> the Debian package that provides it
+    programs: dict[str, str]
+    home_alias: str | None = None
+    # Names tasks launch that the arena provides under another program (first words of a command).
+    shims: dict[str, list[str]] = field(default_factory=dict)
+
+    def missing(self) -> dict[str, str]:
+        """Programs of this profile not on this machine, with their packages."""
+        return {prog: pkg for prog, pkg in self.programs.items() if shutil.which(prog) is None}
+
+    def packages(self) -> list[str]:
+        return sorted(set(self.programs.values()))
+
+
+MINIMAL = Profile("minimal", {"xterm": "xterm", "mousepad": "mousepad", "localc": "libreoffice-calc"})
+OSWORLD = Profile(
+    "osworld",
+    {**MINIMAL.programs, "chromium": "chromium", "lowriter": "libreoffice-writer", "loimpress": "libreoffice-impress",
+     "libreoffice": "libreoffice-core", "gimp": "gimp", "vlc": "vlc", "thunderbird": "thunderbird",
+     "ffmpeg": "ffmpeg", "socat": "socat", "nautilus": "nautilus"},
+    home_alias="/home/user",
+    # OSWorld's VMs run Google's Chrome; Debian's Chromium speaks the same flags and DevTools protocol.
+    shims={"google-chrome": ["chromium", "--no-first-run", "--no-default-browser-check", "--password-store=basic"]},
+)
+PROFILES = {p.name: p for p in (MINIMAL, OSWORLD)}
+
+# Programs tasks launch that no profile ships, and why (``arena-gym tasks`` counts these tasks apart).
+NOT_SHIPPED = {"code": "VS Code (Microsoft's build, not a Debian package)"}
+
+
+def profile(name: str) -> Profile:
+    try:
+        return PROFILES[name]
+    except KeyError:
+        raise ValueError(f"unknown app profile {name!r}; known: {', '.join(PROFILES)}") from None
