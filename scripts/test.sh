@@ -13,5 +13,5 @@ if [[ $# -eq 0 ]]; then
 fi
 .venv/bin/python -m pytest -ra --durations=15 "$@"
 if [[ $# -eq 0 ]]; then
-  .venv/bin/python -m pytest -ra -m "stutter or slow or ray"
+  .venv/bin/python -m pytest -ra -m "stutter or slow or ray or osworld"
 fi

@@ -123,3 +123,13 @@ def test_files_the_server_writes_stay_the_apps_to_change(sandboxed):
     r = httpx.post(sandboxed.url + "/execute", headers=headers, timeout=30,
                    json={"command": ["sh", "-c", f"echo two >> '{target}' && cat '{target}'"]})
     assert r.json()["output"] == "onetwo\n"
+
+
+def test_the_arenas_tmp_is_one_for_its_programs_and_not_the_hosts(sandboxed):
+    """A task's setup writes /tmp/<x> that a later command reads (each runs in a sandbox of its own)."""
+    headers = sandboxed.auth_headers()
+    name = f"arena-tmp-{uuid.uuid4().hex[:8]}"
+    for command, want in ((f"echo kept > /tmp/{name}", ""), (f"cat /tmp/{name}", "kept\n")):
+        r = httpx.post(sandboxed.url + "/execute", headers=headers, timeout=30, json={"command": command, "shell": True})
+        assert r.json()["output"] == want, r.text
+    assert not Path(f"/tmp/{name}").exists()  # the host's /tmp is not it

@@ -23,6 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 from ..polling import PollTimeout, poll_until
 from ..processes import terminate_tree
@@ -195,7 +196,7 @@ class LocalArena:
             if self.accessibility and self.bus_address:
                 self._enable_accessibility()
             self._run_quiet(["xset", "s", "off", "s", "noblank"])  # Xvfb runs without DPMS (-dpms)
-            self._wm_proc = self._spawn(WINDOW_MANAGERS[self.wm])
+            self._wm_proc = self._spawn(self._wm_argv())
             _wait_until(lambda: self._run_quiet(["wmctrl", "-m"]) == 0, deadline, f"window manager {self.wm}")
             for app in self.apps:
                 self._spawn(app, untrusted=True)
@@ -210,6 +211,23 @@ class LocalArena:
             self._supervisor.start()
         log.info("arena %s: display %s, server %s", self.id, self.display, self.url)
         return self
+
+    def _wm_argv(self) -> list[str]:
+        """The window manager's command; with the profile's key bindings (Ubuntu's Ctrl+Alt+T opens a
+        terminal titled "Terminal", which OSWorld's tasks press and then activate) in a config of its own."""
+        argv = list(WINDOW_MANAGERS[self.wm])
+        if not self.profile.terminal_shortcut or self.workdir is None:
+            return argv
+        config = self.workdir / "openbox-rc.xml"
+        if not config.exists():
+            base = Path("/etc/xdg/openbox/rc.xml")
+            text = base.read_text() if base.is_file() else "<openbox_config><keyboard></keyboard></openbox_config>"
+            # The terminal is an app: it runs in the sandbox, like every program an agent can drive.
+            terminal = " ".join(shlex.quote(a) for a in self._wrap(["xterm", "-title", "Terminal"]))
+            bind = (f'<keybind key="C-A-t"><action name="Execute"><command>{xml_escape(terminal)}</command>'
+                    "</action></keybind>")
+            config.write_text(text.replace("</keyboard>", bind + "</keyboard>", 1))
+        return [*argv, "--config-file", str(config)]
 
     def _write_shims(self) -> None:
         """The names tasks launch that this profile's apps answer to (google-chrome: Chromium)."""
@@ -329,7 +347,7 @@ class LocalArena:
             if self._display_proc is not None and self._display_proc.poll() is not None:
                 raise ArenaStartError("the display died while the window manager started; the next round restarts it")
             if self._wm_proc is None or self._wm_proc.poll() is not None:
-                self._wm_proc = self._spawn(WINDOW_MANAGERS[self.wm])
+                self._wm_proc = self._spawn(self._wm_argv())
                 return False
             return self._run_quiet(["wmctrl", "-m"]) == 0
 

@@ -25,6 +25,7 @@ class Profile:
     home_alias: str | None = None
     # Names tasks launch that the arena provides under another program (first words of a command).
     shims: dict[str, list[str]] = field(default_factory=dict)
+    terminal_shortcut: bool = False  # Ctrl+Alt+T opens a terminal titled "Terminal", as on Ubuntu
 
     def missing(self) -> dict[str, str]:
         """Programs of this profile not on this machine, with their packages."""
@@ -43,6 +44,7 @@ OSWORLD = Profile(
     home_alias="/home/user",
     # OSWorld's VMs run Google's Chrome; Debian's Chromium speaks the same flags and DevTools protocol.
     shims={"google-chrome": ["chromium", "--no-first-run", "--no-default-browser-check", "--password-store=basic"]},
+    terminal_shortcut=True,
 )
 PROFILES = {p.name: p for p in (MINIMAL, OSWORLD)}
 

@@ -5,8 +5,9 @@ everything that runs what a task or an agent says runs here:
 
 - as an unprivileged account (``arena-agent``), so it cannot signal the desktop server, the display or
   the window manager (they run as the invoking user) and gets no root banner in any app;
-- in a mount namespace (bubblewrap) where the system is read-only, ``/root``, ``/home`` and ``/tmp`` are
-  empty, and only the arena's own folder (its home, its session bus) and the X socket are bound;
+- in a mount namespace (bubblewrap) where the system is read-only, ``/root`` and ``/home`` are empty,
+  ``/tmp`` is the arena's own (one for all its programs, not the host's), and only the arena's own
+  folder (its home, its session bus) and the X socket are bound;
 - in the arena's own network namespace, with nothing but its own loopback (``network="none"``, the
   default), so it cannot reach the host's loopback services (a Ray dashboard, the evaluate server,
   other arenas, this arena's own server); the arena's apps share it, so they still reach each other
@@ -63,7 +64,9 @@ class Sandbox:
         """``argv`` run inside the sandbox, as the unprivileged account."""
         bwrap = ["bwrap", "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc",
                  "--perms", "0755", "--tmpfs", "/root", "--perms", "0755", "--tmpfs", "/home",
-                 "--perms", "1777", "--tmpfs", "/tmp"]
+                 # The arena's own /tmp, the same for all its programs (a task's setup writes /tmp/x that a
+                 # later command, or the agent, reads), and not the host's.
+                 "--bind", self.tmp, "/tmp"]
         for path in _needed_under_hidden():
             # The folders leading to it must be walkable by the account (bwrap would make them 0700).
             for parent in reversed(Path(path).parents):
@@ -73,13 +76,20 @@ class Sandbox:
         bwrap += ["--bind", self.workdir, self.workdir, "--ro-bind-try", "/tmp/.X11-unix", "/tmp/.X11-unix",
                   "--unshare-ipc", "--new-session", "--die-with-parent"]
         if self.home_alias:
-            bwrap += ["--bind", self.home, self.home_alias, "--setenv", "HOME", self.home_alias]
+            # Everything under the alias, so the apps see one home (gio's trash is on the same mount as the files).
+            bwrap += ["--bind", self.home, self.home_alias, "--setenv", "HOME", self.home_alias,
+                      "--setenv", "XDG_CONFIG_HOME", f"{self.home_alias}/.config",
+                      "--setenv", "XDG_DATA_HOME", f"{self.home_alias}/.local/share"]
         else:
             bwrap += ["--setenv", "HOME", self.home]
         drop = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", "--inh-caps=-all",
                 "--bounding-set=-all", "--no-new-privs"]
         enter = ["nsenter", f"--net={self.netns}"] if self.netns else []
         return [*enter, *bwrap, "--", *drop, *argv]
+
+    @property
+    def tmp(self) -> str:
+        return os.path.join(self.workdir, "tmp")
 
     def own(self, path: str | os.PathLike[str]) -> None:
         """Give a file or folder the server made to the sandbox's account, so its apps can change it."""
@@ -158,5 +168,7 @@ def make_sandbox(workdir: Path, home: Path, network: Network = "none", netns: st
     sandbox = Sandbox(account[0], account[1], str(workdir), str(home), network, netns if network == "none" else None,
                       home_alias)
     os.chmod(workdir, 0o755)  # the account walks to its home through here
+    os.makedirs(sandbox.tmp, exist_ok=True)
+    os.chmod(sandbox.tmp, 0o1777)
     sandbox.own_tree(home)
     return sandbox

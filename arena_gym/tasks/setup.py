@@ -129,7 +129,11 @@ class SetupExecutor:
     outcomes: list[StepOutcome] = field(default_factory=list)
 
     def path(self, path: str) -> str:
-        return to_linux_path(path) if self.platform == "linux" else path
+        if self.platform != "linux":
+            return path
+        path = to_linux_path(path)
+        # OSWorld's relative paths ("setup.sh") are in the user's home, where its server runs commands.
+        return path if path.startswith(("/", "~")) else f"~/{path}"
 
     def command(self, command: list[str] | str) -> list[str] | str:
         return translate_command(command) if self.platform == "linux" else command

@@ -1,0 +1,92 @@
+"""OSWorld's own tasks on a local arena with OSWorld's app set (app profile ``osworld``): each task's setup
+runs (its files are stand-ins served on loopback), the untouched desktop scores 0, and a scripted solution
+scores 1, with the reward valid both times. The cases are in tests/support/osworld_cases.py."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import gymnasium as gym
+import pytest
+
+import arena_gym  # noqa: F401 - registers the ids
+from arena_gym.arena import LocalArena
+from arena_gym.arena.profiles import OSWORLD as OSWORLD_PROFILE
+from arena_gym.tasks.loader import load_folder
+
+from .support.osworld_cases import CASES, Case, Solver
+from .support.standins import AssetServer
+
+pytestmark = pytest.mark.osworld
+
+TASKS = Path(os.environ.get("ARENA_GYM_OSWORLD_TASKS", Path(__file__).resolve().parents[2] / "shared" / "osworld_tasks"))
+if not (TASKS / "examples").is_dir():
+    pytest.skip(f"OSWorld task files not found at {TASKS} (set ARENA_GYM_OSWORLD_TASKS)", allow_module_level=True)
+if OSWORLD_PROFILE.missing():
+    pytest.skip(f"the osworld app profile is not installed ({', '.join(OSWORLD_PROFILE.packages())}): run bash "
+                "scripts/setup.sh --osworld as root", allow_module_level=True)
+
+ALL = {t.task_id: t for t in load_folder(TASKS / "examples")}
+PARAMS = [pytest.param(domain, case, id=f"{domain}-{case.task_id}") for domain, cases in CASES.items() for case in cases]
+
+
+def full_id(prefix: str) -> str:
+    found = [t for t in ALL if t.startswith(prefix)]
+    assert len(found) == 1, f"{prefix}: {found}"
+    return found[0]
+
+
+@pytest.fixture(scope="module")
+def assets():
+    with AssetServer() as server:
+        yield server
+
+
+@pytest.fixture(scope="module")
+def osworld_arena(desktop_programs):
+    with LocalArena(profile="osworld", size=(1920, 1080), apps=[]) as arena:
+        yield arena
+
+
+@pytest.fixture(scope="module")
+def env(osworld_arena, assets):
+    env = gym.make("LocalDesktop-v0", server_url=osworld_arena.url, tasks={"folder": str(TASKS / "examples")},
+                   asset_mirrors=assets.mirrors(), observation={"width": 960, "height": 540}, max_steps=100)
+    yield env
+    env.close()
+
+
+def _episode(env, task_id: str) -> None:
+    _, info = env.reset(options={"task_id": task_id})
+    assert "infra_error" not in info, f"setup failed: {info['infra_error']}"
+
+
+def _end(env, action: str) -> tuple[float, dict]:
+    _, reward, terminated, _, info = env.step({"action_type": action})
+    assert terminated and info["reward_valid"], info
+    return reward, info
+
+
+@pytest.mark.parametrize(("domain", "case"), PARAMS)
+def test_the_task_sets_up_scores_0_untouched_and_1_solved(env, osworld_arena, assets, domain: str, case: Case):
+    task_id = full_id(case.task_id)
+    task = ALL[task_id]
+    assert task.domain == domain
+    for url, data in case.assets(task).items():
+        assets.add(url, data)
+    _episode(env, task_id)
+    untouched, info = _end(env, "DONE")
+    assert untouched == 0.0, f"the untouched desktop scored {untouched}: {info.get('eval')}"
+    _episode(env, task_id)
+    case.solve(Solver(env, osworld_arena.client, osworld_arena))
+    solved, info = _end(env, case.last)
+    assert solved == 1.0, f"the solution scored {solved}: {info.get('eval')}"
+
+
+def test_the_osworld_home_is_at_home_user(osworld_arena):
+    client = osworld_arena.client
+    assert client.execute("echo $HOME", True).output.strip() == "/home/user"
+    client.upload("/home/user/Desktop/where.txt", b"here")
+    assert (osworld_arena.home / "Desktop" / "where.txt").read_bytes() == b"here"  # the server maps it
+    assert client.execute(["cat", "/home/user/Desktop/where.txt"]).output == "here"  # the apps see it
