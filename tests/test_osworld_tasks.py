@@ -90,3 +90,22 @@ def test_the_osworld_home_is_at_home_user(osworld_arena):
     client.upload("/home/user/Desktop/where.txt", b"here")
     assert (osworld_arena.home / "Desktop" / "where.txt").read_bytes() == b"here"  # the server maps it
     assert client.execute(["cat", "/home/user/Desktop/where.txt"]).output == "here"  # the apps see it
+
+
+def test_a_qt_app_answers_the_readiness_ping(osworld_arena, monkeypatch):
+    """VLC is a Qt app: Qt answers _NET_WM_PING to the root's StructureNotify (GTK to SubstructureNotify)."""
+    from arena_gym.polling import poll_until
+    from arena_gym.server.readiness import AppPinger
+
+    client = osworld_arena.client
+    client.launch(["vlc"], False)
+    try:
+        poll_until(lambda: "VLC media player" in client.window_titles(), 60, what="VLC's window")
+        monkeypatch.setenv("DISPLAY", osworld_arena.display)
+        pinger = AppPinger()
+        answer = poll_until(lambda: (p := pinger.ping(2.0)).supported and p.rtt_ms < float("inf") and p, 30,
+                            what="VLC's answer to a ping")
+        assert answer.prompt
+        pinger.reset()
+    finally:
+        client.execute(["pkill", "-x", "vlc"])

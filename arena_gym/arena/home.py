@@ -27,7 +27,18 @@ session-restore='never'
 """
 
 
-def seed_home(home: Path) -> None:
+# VLC as OSWorld's VMs have it: no first-run privacy dialog over the player, and its HTTP interface on
+# (port 8080, password "password"), which OSWorld's vlc_playing_info getter reads.
+VLCRC = """[qt]
+qt-privacy-ask=0
+[core]
+extraintf=http
+[lua]
+http-password=password
+"""
+
+
+def seed_home(home: Path, profile: str = "minimal") -> None:
     for sub in ("Desktop", "Documents", "Downloads", ".config", ".local/share"):
         (home / sub).mkdir(parents=True, exist_ok=True)
     lo = home / ".config/libreoffice/4/user/registrymodifications.xcu"
@@ -38,3 +49,7 @@ def seed_home(home: Path) -> None:
     if not keyfile.exists():
         keyfile.parent.mkdir(parents=True, exist_ok=True)
         keyfile.write_text(GSETTINGS_KEYFILE)
+    vlcrc = home / ".config/vlc/vlcrc"
+    if profile == "osworld" and not vlcrc.exists():
+        vlcrc.parent.mkdir(parents=True, exist_ok=True)
+        vlcrc.write_text(VLCRC)

@@ -174,7 +174,7 @@ class LocalArena:
             )
         self.workdir = Path(tempfile.mkdtemp(prefix=f"arena-gym-{self.id}-"))
         self.home = self._home_arg or self.workdir / "home"
-        seed_home(self.home)
+        seed_home(self.home, self.profile.name)
         self._write_shims()
         runtime = self.workdir / "run"
         runtime.mkdir(mode=0o700)

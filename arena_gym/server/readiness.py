@@ -63,9 +63,10 @@ class AppPinger:
         conn = getattr(self._local, "conn", None)
         if conn is None:
             conn = xdisplay.Display()
-            # The window manager forwards the answer to the root window; selecting substructure events
-            # there is how a client other than the window manager sees it.
-            conn.screen().root.change_attributes(event_mask=X.SubstructureNotifyMask)
+            # Apps send the answer to the root window, for the window manager; a client other than the
+            # window manager sees it by selecting what the answer is sent to: GTK and VCL send it to
+            # SubstructureNotify, Qt (VLC) to StructureNotify.
+            conn.screen().root.change_attributes(event_mask=X.SubstructureNotifyMask | X.StructureNotifyMask)
             self._local.conn = conn
             self._local.serial = 0
         return conn

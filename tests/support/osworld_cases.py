@@ -17,6 +17,7 @@ from typing import Any
 
 from PIL import Image
 
+from arena_gym.polling import poll_until
 from arena_gym.tasks.models import Task
 
 
@@ -32,6 +33,10 @@ class Solver:
         result = self.client.execute(script, True)
         assert result.returncode == 0, f"{script!r}: {result.error}"
         return result.output
+
+    def wait_for_window(self, title: str, timeout: float = 60.0) -> None:
+        poll_until(lambda: any(title in t for t in self.client.window_titles()), timeout, interval=0.2,
+                   what=f"a window titled {title!r}")
 
     def act(self, *actions: dict[str, Any]) -> None:
         for action in actions:
@@ -127,4 +132,73 @@ OS_CASES = [
     *[infeasible(t) for t in ("4783cc41", "a462a795", "b3d4a89c", "c288e301", "fe41f596")],
 ]
 
-CASES = {"os": OS_CASES}
+# ---- gimp: settings GIMP writes when it quits (the postconfig presses Ctrl+Q), and infeasible requests
+GIMP_DIR = "~/.config/GIMP/2.10"
+
+
+def gimp_setting(file_name: str, line: str) -> Callable[[Solver], None]:
+    """Quit GIMP, put the setting in its file, start GIMP again: it reads the setting, and writes it back
+    when the postconfig quits it (what changing it in Edit > Preferences leaves behind)."""
+
+    def solve(s: Solver) -> None:
+        s.sh("pkill -x gimp || true; while pgrep -x gimp >/dev/null; do sleep 0.1; done")
+        s.sh(f"mkdir -p {GIMP_DIR} && echo '{line}' >> {GIMP_DIR}/{file_name}")
+        s.client.launch(["gimp"], False)
+        s.wait_for_window("GNU Image Manipulation Program")
+
+    return solve
+
+
+GIMP_CASES = [
+    Case("7767eef2", solve=gimp_setting("gimprc", '(theme "Light")')),
+    Case("7b7617bd", solve=gimp_setting("gimprc", "(undo-levels 100)")),
+    Case("d52d6308", solve=gimp_setting("sessionrc", "(hide-docks yes)")),
+    Case("045bf3ff", assets=files(**{"gate.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
+    Case("2e6f678f", assets=files(**{n: image("JPEG") for n in ("squirrel.jpeg", "panda.jpeg", "heron.jpeg")}),
+         solve=lambda s: None, last="FAIL"),
+    Case("58d3eeeb", assets=files(**{"heron.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
+    Case("8ea73f6f", assets=files(**{"low_resolution.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
+    Case("62f7fd55", assets=files(**{"logo.png": image("PNG")}), solve=lambda s: None, last="FAIL"),
+]
+
+# ---- vlc: settings in vlcrc (the postconfig restarts VLC, which keeps them), what VLC plays
+def vlc_setting(line: str) -> Callable[[Solver], None]:
+    """Quit VLC, put the setting in vlcrc (as its Preferences dialog saves it), start VLC again."""
+
+    def solve(s: Solver) -> None:
+        s.sh("pkill -x vlc || true; while pgrep -x vlc >/dev/null; do sleep 0.1; done")
+        s.sh(f"echo '{line}' >> ~/.config/vlc/vlcrc")
+        s.client.launch(["vlc"], False)
+        s.wait_for_window("VLC media player")
+
+    return solve
+
+
+def video(seconds: int = 30) -> bytes:
+    """A small MP4 made with ffmpeg (a test pattern and a tone)."""
+    import subprocess
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as folder:
+        out = f"{folder}/v.mp4"
+        subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", f"testsrc=size=320x240:rate=10:duration={seconds}",
+                        "-f", "lavfi", "-i", f"sine=frequency=440:duration={seconds}", "-shortest", "-pix_fmt",
+                        "yuv420p", out], check=True)
+        with open(out, "rb") as f:
+            return f.read()
+
+
+RICK = "Rick Astley - Never Gonna Give You Up (Official Music Video).mp4"
+VLC_CASES = [
+    Case("215dfd39", solve=vlc_setting("qt-bgcone=0")),
+    Case("8ba5ae7a", solve=vlc_setting("input-record-path=/home/user/Desktop")),
+    Case("d06f0d4d", solve=vlc_setting("qt-slider-colours=10;10;10;20;20;20;30;30;30;40;40;40")),
+    Case("f3977615", solve=vlc_setting("one-instance-when-started-from-file=0")),
+    Case("9195653c", solve=vlc_setting("qt-max-volume=200")),
+    Case("59f21cfb", assets=files(**{RICK: video()}),
+         solve=lambda s: s.client.launch(["vlc", "--one-instance", f"/home/user/Desktop/{RICK}"], False)
+         or s.wait_for_window("Never Gonna Give You Up")),
+    *[infeasible(t) for t in ("5ac2891a", "7882ed6e", "cb130f0d")],
+]
+
+CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES}
