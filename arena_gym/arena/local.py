@@ -253,6 +253,7 @@ class LocalArena:
         })
         if self.profile.home_alias:
             env[HOME_ALIAS_ENV] = self.profile.home_alias
+        env.update(self.profile.env)
         if self.bus_address:
             env["DBUS_SESSION_BUS_ADDRESS"] = self.bus_address
         if not (self.accessibility and self.bus_address):

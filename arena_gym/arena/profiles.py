@@ -26,6 +26,7 @@ class Profile:
     # Names tasks launch that the arena provides under another program (first words of a command).
     shims: dict[str, list[str]] = field(default_factory=dict)
     terminal_shortcut: bool = False  # Ctrl+Alt+T opens a terminal titled "Terminal", as on Ubuntu
+    env: dict[str, str] = field(default_factory=dict)  # for the apps
 
     def missing(self) -> dict[str, str]:
         """Programs of this profile not on this machine, with their packages."""
@@ -45,6 +46,9 @@ OSWORLD = Profile(
     # OSWorld's VMs run Google's Chrome; Debian's Chromium speaks the same flags and DevTools protocol.
     shims={"google-chrome": ["chromium", "--no-first-run", "--no-default-browser-check", "--password-store=basic"]},
     terminal_shortcut=True,
+    # Thunderbird uses the profile profiles.ini names as default (the one a task unpacks), not a new
+    # profile of its own for this installation.
+    env={"MOZ_LEGACY_PROFILES": "1"},
 )
 PROFILES = {p.name: p for p in (MINIMAL, OSWORLD)}
 

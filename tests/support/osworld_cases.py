@@ -201,4 +201,70 @@ VLC_CASES = [
     *[infeasible(t) for t in ("5ac2891a", "7882ed6e", "cb130f0d")],
 ]
 
-CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES}
+# ---- thunderbird: a profile the task unpacks (a stand-in with one local account), settings it writes
+TB_PROFILE = ".thunderbird/t5q2a5hp.default-release"
+
+
+def thunderbird_profile() -> bytes:
+    import tarfile
+
+    members = {
+        ".thunderbird/profiles.ini": "[General]\nStartWithLastProfile=1\n\n[Profile0]\nName=default-release\n"
+                                     "IsRelative=1\nPath=t5q2a5hp.default-release\nDefault=1\n",
+        f"{TB_PROFILE}/prefs.js": 'user_pref("mail.identity.id1.fullName", "Anonym");\n'
+                                  'user_pref("mail.identity.id1.useremail", "anonym-x2024@outlook.com");\n',
+        f"{TB_PROFILE}/ImapMail/outlook.office365.com/msgFilterRules.dat": 'version="9"\nlogging="no"\n',
+    }
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, text in members.items():
+            data = text.encode()
+            info = tarfile.TarInfo(name)
+            info.size, info.mode = len(data), 0o644
+            tar.addfile(info, io.BytesIO(data))
+    return buffer.getvalue()
+
+
+def thunderbird_change(shell: str) -> Callable[[Solver], None]:
+    """Quit Thunderbird, change its profile's files (as its settings dialogs would), start it again; the
+    postconfig closes it, and it writes its settings back."""
+
+    def solve(s: Solver) -> None:
+        s.sh("pkill -x thunderbird || true; while pgrep -x thunderbird >/dev/null; do sleep 0.1; done")
+        s.sh(f"cd ~/{TB_PROFILE} && {shell}")
+        s.client.launch(["/usr/bin/thunderbird"], False)
+        s.wait_for_window("Thunderbird")
+
+    return solve
+
+
+def pref(key: str, value: str) -> str:
+    return f"echo 'user_pref(\"{key}\", {value});' >> prefs.js"
+
+
+def tb_filter(name: str, action: str, value: str, condition: str) -> str:
+    rules = (f'name="{name}"\nenabled="yes"\ntype="17"\naction="{action}"\nactionValue="{value}"\n'
+             f'condition="{condition}"\n')
+    return f"printf '%s' '{rules}' >> ImapMail/outlook.office365.com/msgFilterRules.dat"
+
+
+TB = files(**{"thunderbird-profile.tar.gz": thunderbird_profile()})
+THUNDERBIRD_CASES = [
+    Case("030eeff7", assets=TB, solve=thunderbird_change(pref("mail.identity.id1.auto_quote", "false"))),
+    Case("6766f2b8", assets=TB, solve=thunderbird_change(pref("mail.identity.id1.htmlSigText", '"Anonym\\nXYZ Lab"'))),
+    Case("94760984", assets=TB, solve=thunderbird_change(pref("extensions.activeThemeID",
+                                                               '"thunderbird-compact-dark@mozilla.org"'))),
+    Case("c9e7eaf2", assets=TB, solve=thunderbird_change(
+        pref("mail.server.default.applyIncomingFilters", "true") + " && "
+        + pref("mail.imap.use_status_for_biff", "false"))),
+    Case("35253b65", assets=TB, solve=thunderbird_change(
+        tb_filter("Forward all", "Forward", "anonym-x2024@gmail.com", "ALL"))),
+    Case("e1e75309", assets=TB, solve=thunderbird_change(
+        "mkdir -p Mail/Local\\ Folders && touch Mail/Local\\ Folders/Promotions && "
+        + tb_filter("Promotions", "Move to folder", "mailbox://nobody@Local%20Folders/Promotions",
+                    "AND (subject,contains,discount)"))),
+    Case("99146c54", assets=files(**{"thunderbird-profile-blank.tar.gz": thunderbird_profile()}), solve=lambda s: None,
+         last="FAIL"),
+]
+
+CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES, "thunderbird": THUNDERBIRD_CASES}
