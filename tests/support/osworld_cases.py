@@ -62,11 +62,25 @@ def download_urls(task: Task) -> dict[str, str]:
     return urls
 
 
+def expected_urls(task: Task) -> dict[str, str]:
+    """The files scoring fetches (``cloud_file``): the name each is saved as -> its URL."""
+    specs = task.evaluator.expected
+    urls = {}
+    for spec in specs if isinstance(specs, list) else [specs]:
+        if spec is not None and spec.type == "cloud_file":
+            options = spec.options()
+            paths, dests = options["path"], options["dest"]
+            for url, dest in zip(paths if isinstance(paths, list) else [paths],
+                                 dests if isinstance(dests, list) else [dests], strict=True):
+                urls[dest] = url
+    return urls
+
+
 def files(**by_name: bytes | str) -> Callable[[Task], dict[str, bytes]]:
-    """Stand-ins by the name the task saves them as."""
+    """Stand-ins by the name the task saves them as (downloads, and the gold files scoring fetches)."""
 
     def make(task: Task) -> dict[str, bytes]:
-        urls = download_urls(task)
+        urls = {**download_urls(task), **expected_urls(task)}
         assert set(by_name) == set(urls), f"{task.task_id} downloads {sorted(urls)}; stand-ins: {sorted(by_name)}"
         return {urls[name]: (data.encode() if isinstance(data, str) else data) for name, data in by_name.items()}
 
@@ -79,8 +93,21 @@ def image(fmt: str, color: tuple[int, int, int] = (200, 40, 40), size: tuple[int
     return buffer.getvalue()
 
 
+def stand_in(name: str) -> bytes:
+    """A plausible file of the kind ``name`` says (for tasks whose files matter only as being there)."""
+    kind = name.rsplit(".", 1)[-1].lower()
+    makers: dict[str, Callable[[], bytes]] = {
+        "docx": lambda: docx(["A document."]), "xlsx": lambda: xlsx([["A", "B"], [1, 2]]),
+        "pptx": lambda: pptx(["A slide"]), "png": lambda: image("PNG"), "jpg": lambda: image("JPEG"),
+        "jpeg": lambda: image("JPEG"), "webp": lambda: image("WEBP")}
+    return makers[kind]() if kind in makers else f"stand-in for {name}\n".encode()
+
+
 def infeasible(task_id: str) -> Case:
-    return Case(task_id, solve=lambda s: None, last="FAIL")
+    """A task OSWorld calls infeasible: its setup runs with stand-ins for whatever it downloads; FAIL is the
+    right answer."""
+    return Case(task_id, solve=lambda s: None, last="FAIL",
+                assets=lambda task: {url: stand_in(name) for name, url in download_urls(task).items()})
 
 
 # ---- os: shell tasks whose check is a script of the task's own (stand-ins: what the instruction asks)
@@ -153,12 +180,7 @@ GIMP_CASES = [
     Case("7767eef2", solve=gimp_setting("gimprc", '(theme "Light")')),
     Case("7b7617bd", solve=gimp_setting("gimprc", "(undo-levels 100)")),
     Case("d52d6308", solve=gimp_setting("sessionrc", "(hide-docks yes)")),
-    Case("045bf3ff", assets=files(**{"gate.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
-    Case("2e6f678f", assets=files(**{n: image("JPEG") for n in ("squirrel.jpeg", "panda.jpeg", "heron.jpeg")}),
-         solve=lambda s: None, last="FAIL"),
-    Case("58d3eeeb", assets=files(**{"heron.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
-    Case("8ea73f6f", assets=files(**{"low_resolution.jpeg": image("JPEG")}), solve=lambda s: None, last="FAIL"),
-    Case("62f7fd55", assets=files(**{"logo.png": image("PNG")}), solve=lambda s: None, last="FAIL"),
+    *[infeasible(t) for t in ("045bf3ff", "2e6f678f", "58d3eeeb", "8ea73f6f", "62f7fd55")],
 ]
 
 # ---- vlc: settings in vlcrc (the postconfig restarts VLC, which keeps them), what VLC plays
@@ -263,8 +285,119 @@ THUNDERBIRD_CASES = [
         "mkdir -p Mail/Local\\ Folders && touch Mail/Local\\ Folders/Promotions && "
         + tb_filter("Promotions", "Move to folder", "mailbox://nobody@Local%20Folders/Promotions",
                     "AND (subject,contains,discount)"))),
-    Case("99146c54", assets=files(**{"thunderbird-profile-blank.tar.gz": thunderbird_profile()}), solve=lambda s: None,
-         last="FAIL"),
+    Case("99146c54", assets=files(**{"thunderbird-profile-blank.tar.gz": thunderbird_profile()}),
+         solve=lambda s: None, last="FAIL"),
 ]
 
-CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES, "thunderbird": THUNDERBIRD_CASES}
+# ---- LibreOffice: documents made here; the postconfig saves what the app holds (Ctrl+S)
+def xlsx(rows: list[list[Any]], sheets: dict[str, list[list[Any]]] | None = None) -> bytes:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.title = "Sheet1"
+    for row in rows:
+        book.active.append(row)
+    for name, more in (sheets or {}).items():
+        sheet = book.create_sheet(name)
+        for row in more:
+            sheet.append(row)
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def docx(paragraphs: list[str]) -> bytes:
+    from docx import Document
+
+    document = Document()
+    for text in paragraphs:
+        document.add_paragraph(text)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def pptx(titles: list[str], portrait: bool = False) -> bytes:
+    from pptx import Presentation
+    from pptx.util import Inches
+
+    deck = Presentation()
+    if portrait:
+        deck.slide_width, deck.slide_height = Inches(7.5), Inches(10)
+    for title in titles:
+        slide = deck.slides.add_slide(deck.slide_layouts[5])
+        slide.shapes.title.text = title
+    buffer = io.BytesIO()
+    deck.save(buffer)
+    return buffer.getvalue()
+
+
+def reopen_with(path: str, data: bytes, title: str) -> Callable[[Solver], None]:
+    """Close the document in the app, put the finished one in its place, open it again: the app then
+    holds the finished document when the postconfig saves it."""
+
+    def solve(s: Solver) -> None:
+        s.client.activate_window(title, True, False)
+        s.client.execute(["python3", "-c", "import pyautogui; pyautogui.hotkey('ctrl', 'w')"])
+        poll_until(lambda: title not in s.client.window_titles(), 30, interval=0.2, what=f"{title!r} closed")
+        s.client.upload(path, data)
+        s.client.open_file(path)
+        s.wait_for_window(title)
+
+    return solve
+
+
+def office_case(task_id: str, path: str, app: str, before: bytes, after: bytes, gold: str | None = None) -> Case:
+    """A document task: ``before`` is downloaded and opened; ``after`` is the finished document (and the
+    gold file ``gold`` scoring fetches, when the task has one)."""
+    name = path.rsplit("/", 1)[-1]
+    stand_ins = {name: before, **({gold: after} if gold else {})}
+    return Case(task_id, assets=files(**stand_ins), solve=reopen_with(path, after, f"{name} - LibreOffice {app}"))
+
+
+LOANS = [["Loan", "Start", "Months"], ["A-1", "2024-01-15", 12], ["A-2", "2024-03-01", 24]]
+WEEKS = [["Week", "Sales", "COGS"], [1, 100, 60], [2, 120, 70], [3, 90, 50]]
+CALC_CASES = [
+    office_case("4172ea6e", "/home/user/MaturityDate.xlsx", "Calc", xlsx(LOANS),
+                xlsx([LOANS[0] + ["Maturity Date"], LOANS[1] + ["2025-01-15"], LOANS[2] + ["2026-03-01"]]),
+                "1_MaturityDate_gt1.xlsx"),
+    office_case("51b11269", "/home/user/Arrang_Value_min_to_max.xlsx", "Calc",
+                xlsx([["Name", "Amount"], ["b", 30], ["a", 10], ["c", 20]]),
+                xlsx([["Name", "Amount"], ["a", 10], ["c", 20], ["b", 30]]), "Arrang_Value_min_to_max_gold.xlsx"),
+    office_case("7a4e4bc8", "/home/user/Name_Order_Id_move_column.xlsx", "Calc",
+                xlsx([["Order ID", "Date", "First Name", "Last Name", "Sales"], [7, "2024-01-02", "Ada", "Lo", 5]]),
+                xlsx([["Date", "First Name", "Last Name", "Order ID", "Sales"], ["2024-01-02", "Ada", "Lo", 7, 5]]),
+                "Name_Order_Id_move_column_gold.xlsx"),
+    office_case("a9f325aa", "/home/user/Movie_title_garbage_clean.xlsx", "Calc",
+                xlsx([["Title"], ["  the  godfather "], ["STAR wars"]]),
+                xlsx([["Title"], ["The Godfather"], ["Star Wars"]]), "Movie_title_garbage_clean_gold.xlsx"),
+    # Done as an agent would: type the header and a formula per row into the sheet.
+    Case("1e8df695", assets=files(**{"WeeklySales.xlsx": xlsx(WEEKS), "6_WeeklySales_gt1.xlsx": xlsx(
+        [WEEKS[0] + ["Profit"], *[row + [row[1] - row[2]] for row in WEEKS[1:]]])}),
+         solve=lambda s: s.act({"action_type": "HOTKEY", "keys": ["ctrl", "home"]},
+                               *[{"action_type": "PRESS", "key": "right"}] * 3,
+                               {"action_type": "TYPING", "text": "Profit\n=B2-C2\n=B3-C3\n=B4-C4\n"})),
+    infeasible("2bd59342"),
+]
+
+WRITER_CASES = [
+    office_case("d53ff5ee", "/home/user/Desktop/presentation_instruction_2023_Feb.docx", "Writer",
+                docx(["PRESENTATION Instructions", "Speak FOR ten MINUTES."]),
+                docx(["presentation instructions", "speak for ten minutes."]), "presentation_instruction_2023_Feb_Gold.docx"),
+    office_case("e528b65e", "/home/user/Desktop/Geography_And_Magical_Realism.docx", "Writer",
+                docx(["geography and magical realism", "a short essay"]),
+                docx(["Geography And Magical Realism", "A Short Essay"]), "Geography_And_Magical_Realism_Gold.docx"),
+    office_case("adf5e2c3", "/home/user/Desktop/Essay_Writing_English_for_uni.docx", "Writer",
+                docx(["Essay", "References"]),
+                docx(["Essay", "References", "Steinberg, F. M., Bearden, M. M., & Keen, C. L. (2003)."]),
+                "Essay_Writing_English_for_uni_Gold.docx"),
+    infeasible("bb8ccc78"),
+]
+
+IMPRESS_CASES = [
+    office_case("ce88f674", "/home/user/Desktop/AM_Last_Page_Template.pptx", "Impress",
+                pptx(["Last page"]), pptx(["Last page"], portrait=True)),
+]
+
+CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES, "thunderbird": THUNDERBIRD_CASES,
+         "libreoffice_calc": CALC_CASES, "libreoffice_writer": WRITER_CASES, "libreoffice_impress": IMPRESS_CASES}
