@@ -1,6 +1,7 @@
-"""OSWorld's own tasks on a local arena with OSWorld's app set (app profile ``osworld``): each task's setup
-runs (its files are stand-ins served on loopback), the untouched desktop scores 0, and a scripted solution
-scores 1, with the reward valid both times. The cases are in tests/support/osworld_cases.py."""
+"""OSWorld's own tasks, and WAA's LibreOffice tasks, on a local arena with OSWorld's app set (app profile
+``osworld``): each task's setup runs (its files are stand-ins served on loopback), the untouched desktop
+scores 0, and a scripted solution scores 1, with the reward valid both times. The cases are in
+tests/support/osworld_cases.py and waa_local_cases.py."""
 
 from __future__ import annotations
 
@@ -17,22 +18,27 @@ from arena_gym.tasks.loader import load_folder
 
 from .support.osworld_cases import CASES, Case, Solver
 from .support.standins import AssetServer
+from .support.waa_local_cases import WAA_CASES
 
 pytestmark = pytest.mark.osworld
 
-TASKS = Path(os.environ.get("ARENA_GYM_OSWORLD_TASKS", Path(__file__).resolve().parents[2] / "shared" / "osworld_tasks"))
-if not (TASKS / "examples").is_dir():
-    pytest.skip(f"OSWorld task files not found at {TASKS} (set ARENA_GYM_OSWORLD_TASKS)", allow_module_level=True)
+SHARED = Path(__file__).resolve().parents[2] / "shared"
+TASKS = Path(os.environ.get("ARENA_GYM_OSWORLD_TASKS", SHARED / "osworld_tasks"))
+WAA = Path(os.environ.get("ARENA_GYM_WAA_TASKS", SHARED / "waa_tasks"))
+if not (TASKS / "examples").is_dir() or not (WAA / "examples").is_dir():
+    pytest.skip(f"OSWorld's or WAA's task files not found at {TASKS}, {WAA} (set ARENA_GYM_OSWORLD_TASKS, "
+                "ARENA_GYM_WAA_TASKS)", allow_module_level=True)
 if OSWORLD_PROFILE.missing():
     pytest.skip(f"the osworld app profile is not installed ({', '.join(OSWORLD_PROFILE.packages())}): run bash "
                 "scripts/setup.sh --osworld as root", allow_module_level=True)
 
 ALL = {t.task_id: t for t in load_folder(TASKS / "examples")}
+ALL_WAA = {t.task_id: t for t in load_folder(WAA / "examples", ["libreoffice_calc", "libreoffice_writer"])}
 PARAMS = [pytest.param(domain, case, id=f"{domain}-{case.task_id}") for domain, cases in CASES.items() for case in cases]
 
 
-def full_id(prefix: str) -> str:
-    found = [t for t in ALL if t.startswith(prefix)]
+def full_id(prefix: str, tasks: dict = ALL) -> str:
+    found = [t for t in tasks if t.startswith(prefix)]
     assert len(found) == 1, f"{prefix}: {found}"
     return found[0]
 
@@ -49,12 +55,29 @@ def osworld_arena(desktop_programs):
         yield arena
 
 
+def _env(arena, assets, folder: Path):
+    return gym.make("LocalDesktop-v0", server_url=arena.url, tasks={"folder": str(folder)},
+                    asset_mirrors=assets.mirrors(), observation={"width": 960, "height": 540}, max_steps=100)
+
+
 @pytest.fixture(scope="module")
 def env(osworld_arena, assets):
-    env = gym.make("LocalDesktop-v0", server_url=osworld_arena.url, tasks={"folder": str(TASKS / "examples")},
-                   asset_mirrors=assets.mirrors(), observation={"width": 960, "height": 540}, max_steps=100)
+    env = _env(osworld_arena, assets, TASKS / "examples")
     yield env
     env.close()
+
+
+@pytest.fixture(scope="module")
+def waa_env(osworld_arena, waa_assets):
+    env = _env(osworld_arena, waa_assets, WAA / "examples")
+    yield env
+    env.close()
+
+
+@pytest.fixture(scope="module")
+def waa_assets():
+    with AssetServer(("raw.githubusercontent.com",)) as server:
+        yield server
 
 
 def _episode(env, task_id: str) -> None:
@@ -68,20 +91,32 @@ def _end(env, action: str) -> tuple[float, dict]:
     return reward, info
 
 
-@pytest.mark.parametrize(("domain", "case"), PARAMS)
-def test_the_task_sets_up_scores_0_untouched_and_1_solved(env, osworld_arena, assets, domain: str, case: Case):
-    task_id = full_id(case.task_id)
-    task = ALL[task_id]
-    assert task.domain == domain
+def _run_case(env, arena, assets, task, case: Case) -> None:
+    task_id = task.task_id
     for url, data in case.assets(task).items():
         assets.add(url, data)
     _episode(env, task_id)
     untouched, info = _end(env, "DONE")
     assert untouched == 0.0, f"the untouched desktop scored {untouched}: {info.get('eval')}"
     _episode(env, task_id)
-    case.solve(Solver(env, osworld_arena.client, osworld_arena))
+    case.solve(Solver(env, arena.client, arena))
     solved, info = _end(env, case.last)
     assert solved == 1.0, f"the solution scored {solved}: {info.get('eval')}"
+
+
+@pytest.mark.parametrize(("domain", "case"), PARAMS)
+def test_the_task_sets_up_scores_0_untouched_and_1_solved(env, osworld_arena, assets, domain: str, case: Case):
+    task = ALL[full_id(case.task_id)]
+    assert task.domain == domain
+    _run_case(env, osworld_arena, assets, task, case)
+
+
+@pytest.mark.parametrize("case", WAA_CASES, ids=[c.task_id for c in WAA_CASES])
+def test_a_waa_libreoffice_task_runs_without_windows(waa_env, osworld_arena, waa_assets, case: Case):
+    """Its C:\\Users\\Docker paths land in the home; its "— LibreOffice" window titles match."""
+    task = ALL_WAA[full_id(case.task_id, ALL_WAA)]
+    assert task.benchmark == "waa"
+    _run_case(waa_env, osworld_arena, waa_assets, task, case)
 
 
 def test_the_osworld_home_is_at_home_user(osworld_arena):

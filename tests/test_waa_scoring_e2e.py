@@ -10,14 +10,10 @@ return.
 
 from __future__ import annotations
 
-import functools
-import http.server
 import json
 import shutil
-import threading
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlparse
 
 import pytest
 
@@ -27,44 +23,17 @@ from arena_gym.protocol import ArenaClient
 from arena_gym.tasks.loader import load_tasks
 from arena_gym.tasks.models import Task
 
+from .support.standins import AssetServer
 from .support.stock_server import DESKTOP, HOME, StockWAAServer
 from .support.waa_results import artifacts, sqlite_bytes
 
 WAA_TASKS = Path(__file__).resolve().parents[2] / "shared" / "waa_tasks"
-ASSETS = "https://raw.githubusercontent.com/"
-GDRIVE = "https://drive.google.com/uc?export=download&id="
+WAA_HOSTS = ("raw.githubusercontent.com", "drive.google.com")  # WAA's asset repository, and one Drive file
 CHROME = f"{HOME}\\AppData\\Local\\Google\\Chrome\\User Data"
 EDGE = f"{HOME}\\AppData\\Local\\Microsoft\\Edge\\User Data"
 FILE_GETTERS = {"vm_file", "vlc_config", "vm_wallpaper"}
 
 pytestmark = pytest.mark.skipif(not WAA_TASKS.is_dir(), reason=f"WAA's task files are not at {WAA_TASKS}")
-
-
-class AssetServer:
-    """WAA's asset repository on loopback: a URL's path under the mirror is a file in ``root``."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        handler = functools.partial(_Quiet, directory=str(root))
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def put(self, url: str, data: bytes) -> None:
-        if url.startswith(GDRIVE):
-            url = "https://drive/gdrive/" + url[len(GDRIVE):]
-        target = self.root / unquote(urlparse(url).path).lstrip("/")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-
-    def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
-class _Quiet(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args: Any) -> None:
-        pass
 
 
 @pytest.fixture(scope="module")
@@ -80,17 +49,13 @@ def world(tmp_path):
         return answers.get("stdout", ""), "", 0
 
     with StockWAAServer(programs={"cmd": program, "powershell": program, "code": program}) as vm:
-        assets = AssetServer(tmp_path / "assets")
-        try:
+        with AssetServer(WAA_HOSTS) as assets:
             yield vm, assets, answers, tmp_path
-        finally:
-            assets.close()
 
 
 def _score(vm: StockWAAServer, assets: AssetServer, task: Task, cache: Path) -> Any:
     with ArenaClient(vm.url, dialect="waa") as client:
-        mirrors = {ASSETS: assets.url, GDRIVE: assets.url + "gdrive/"}
-        ctx = EvalContext(client, cache, platform="windows", mirrors=mirrors)
+        ctx = EvalContext(client, cache, platform="windows", mirrors=assets.mirrors())
         return evaluate(task, ctx, "DONE", run_postconfig=False)
 
 
@@ -259,7 +224,7 @@ def _prepare(vm: StockWAAServer, assets: AssetServer, answers: dict[str, str], t
             vm.put(path, payload)
         if expected is not None and expected.type == "cloud_file":
             assert made.gold is not None, f"{metric}: the task downloads a gold file; make one"
-            assets.put(expected.options()["path"], made.gold)
+            assets.add(expected.options()["path"], made.gold)
         elif expected is not None and expected.type == "vm_file":
             vm.put(expected.options()["path"], made.gold or made.good or b"")
     return True

@@ -58,7 +58,7 @@ def download_urls(task: Task) -> dict[str, str]:
     for step in [*task.config, *task.evaluator.postconfig]:
         if step.type == "download":
             for entry in step.params.files:
-                urls[entry.path.rsplit("/", 1)[-1]] = entry.url
+                urls[entry.path.replace("\\", "/").rsplit("/", 1)[-1]] = entry.url
     return urls
 
 
