@@ -2,14 +2,18 @@
 # Installs everything arena-gym needs on a Debian machine: apt packages (as root), a virtualenv in
 # .venv, and the package with its server, training, ray and dev extras. With --rllib also .venv-rllib:
 # RLlib pins gymnasium 1.2.2, so it gets a virtualenv of its own and .venv keeps the newest gymnasium.
+# With --osworld also OSWorld's app set (the local arena's app profile "osworld": Chromium, LibreOffice
+# Writer and Impress besides Calc, GIMP, VLC, Thunderbird, GNOME Files, ffmpeg).
 # Safe to run again: it only does what is still missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 with_rllib=0
+with_osworld=0
 for arg in "$@"; do
   case $arg in
     --rllib) with_rllib=1 ;;
-    *) echo "setup: unknown option $arg (known: --rllib)" >&2; exit 2 ;;
+    --osworld) with_osworld=1 ;;
+    *) echo "setup: unknown option $arg (known: --rllib, --osworld)" >&2; exit 2 ;;
   esac
 done
 
@@ -18,8 +22,12 @@ APT_PACKAGES=(
   at-spi2-core libatk-adaptor python3-pyatspi
   libreoffice-calc libreoffice-gtk3
   fonts-dejavu-core socat openssh-server iproute2 procps psmisc bubblewrap util-linux
-  chromium
+  chromium ffmpeg
 )
+# The "osworld" app profile (arena_gym/arena/profiles.py lists the same packages).
+if ((with_osworld)); then
+  APT_PACKAGES+=(libreoffice-writer libreoffice-impress gimp vlc thunderbird nautilus)
+fi
 
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do

@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 
@@ -91,3 +92,15 @@ def test_a_process_stopped_with_sigterm_takes_its_arena_with_it(desktop_programs
         wait_for(lambda: not _marked_pids(arena_id), 30, what="the arena's processes to be gone")
     finally:
         proc.kill()
+
+
+def test_setup_installs_every_package_of_the_osworld_profile():
+    """scripts/setup.sh --osworld installs the apt packages the profile's programs come from."""
+    import re
+
+    from arena_gym.arena.profiles import OSWORLD
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "setup.sh").read_text()
+    listed = set(re.findall(r"[a-z0-9][a-z0-9.+-]+", " ".join(re.findall(r"APT_PACKAGES\+?=\(([^)]*)\)", script))))
+    missing = set(OSWORLD.packages()) - listed - {"libreoffice-core"}  # libreoffice-calc's dependency
+    assert not missing, f"scripts/setup.sh does not install {sorted(missing)}"

@@ -9,6 +9,7 @@ import threading
 from pathlib import Path
 
 from ..arena import ArenaStartError, LocalArena
+from ..arena.profiles import PROFILES
 from ..server.serve import TokenFileError, read_token
 
 
@@ -25,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     up.add_argument("--size", type=parse_size, default=(1280, 800), help="screen size (default 1280x800)")
     up.add_argument("--app", dest="apps", action="append", default=None,
                     help="program to start on the desktop (repeatable; default: xterm)")
+    up.add_argument("--profile", choices=sorted(PROFILES), default="minimal",
+                    help="app profile: minimal (default), or osworld: OSWorld's apps (bash scripts/setup.sh "
+                         "--osworld installs them) and the home at /home/user, as OSWorld's tasks expect")
     up.add_argument("--host", default="127.0.0.1", help="server address (default 127.0.0.1)")
     up.add_argument("--port", type=int, default=0, help="server port (default: a free one)")
     up.add_argument("--token", default=None,
@@ -53,7 +57,7 @@ def run_up(args: argparse.Namespace) -> int:
         print(f"arena-gym up: {exc}", file=sys.stderr)
         return 2
     arena = LocalArena(size=args.size, apps=args.apps or ["xterm"], host=args.host, port=args.port,
-                       token=token, allowed_hosts=args.allowed_host)
+                       token=token, allowed_hosts=args.allowed_host, profile=args.profile)
     try:
         arena.start()
     except ArenaStartError as exc:
