@@ -3,9 +3,8 @@ getters against a stock-protocol VM double (files on its disk, programs on its c
 files from a loopback asset server standing in for WAA's asset repository, then the metric.
 
 For each task: a perfect result scores 1.0, a wrong one a valid 0.0. A metric that raises is a
-failure here, never a silent 0. Tasks whose getters need what is not built (the browser's DevTools
-side channel) must come back unscorable, and their metrics are checked on the values WAA's getters
-return.
+failure here, never a silent 0. Tasks whose getters read the live browser (the double has none) must
+never score 1 here, and their metrics are checked on the values WAA's getters return.
 """
 
 from __future__ import annotations
@@ -257,6 +256,16 @@ LIVE_BROWSER_VALUES = {
 }
 
 
+LIVE_GETTERS = {"open_tabs_info", "active_tab_info", "page_info", "active_tab_url_parse", "url_dashPart",
+                "active_url_from_accessTree", "active_tab_html_parse", "info_from_website", "pdf_from_url"}
+
+
+def _reads_the_live_browser(task: Task) -> bool:
+    specs = [s for role in (task.evaluator.result, task.evaluator.expected)
+             for s in (role if isinstance(role, list) else [role]) if s is not None]
+    return any(getattr(spec, "type", None) in LIVE_GETTERS for spec in specs)
+
+
 @pytest.mark.slow  # every metric of 154 tasks through its getters: the heavy tier
 def test_every_waa_metric_scores_one_for_a_perfect_result_and_a_valid_zero_for_a_wrong_one(waa_tasks, world):
     vm, assets, answers, tmp = world
@@ -266,6 +275,13 @@ def test_every_waa_metric_scores_one_for_a_perfect_result_and_a_valid_zero_for_a
     unscorable_seen: set[str] = set()
     for task in waa_tasks:
         if task.evaluator.infeasible:
+            continue
+        if _reads_the_live_browser(task):
+            # The double has no browser: its tabs cannot be read, so no score, or a 0 for no browser open.
+            out = _score(vm, assets, task, tmp / f"{task.task_id}-live")
+            if out.reward_valid and out.score > 0:
+                failures.append(f"{task.task_id}: no browser, yet scored {out.score}")
+            unscorable_seen.update(task.evaluator.metrics)
             continue
         blockers = [b for b in scoring_blockers(task, "windows") if not b.startswith(("config", "postconfig"))]
         if blockers:

@@ -56,7 +56,7 @@ def classify(task: Task) -> tuple[str, list[str]]:
         return "online", sorted(set(account))
     if unscorable:  # on its own benchmark's VMs
         return "lacking", unscorable
-    windows = [_reason_key(n) for n in needs if n.kind not in ("account", "cdp")]
+    windows = [_reason_key(n) for n in needs if n.kind != "account"]
     if windows:
         return "windows", windows
     apps = not_shipped(task)
@@ -94,7 +94,7 @@ def web_pages(task: Task) -> list[str]:
     """Web pages the desktop itself opens (host-side downloads of task files are not counted)."""
     pages = []
     for step in [*task.config, *task.evaluator.postconfig]:
-        if step.type in ("download", "sleep"):
+        if step.type in ("download", "sleep", "chrome_close_tabs"):
             continue
         for url in _WEB.findall(json.dumps(step.parameters)):
             pages.append(f"{step.type} opens {url.split('/')[2]}")

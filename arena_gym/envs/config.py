@@ -98,6 +98,9 @@ class EnvConfig(BaseModel):
     def _tunnel_fields(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         return check_tunnel(value)
     tasks: TaskSelection = Field(default_factory=TaskSelection)
+    cdp_url: str | None = Field(
+        None, description="the browser's DevTools port as this machine reaches it (an OSWorld VM's "
+        "http://VM:9222, or a tunnel's end); None: through the VM's /execute (the local arena)")
     asset_mirrors: dict[str, str] = Field(
         default_factory=dict, description="URL prefix -> replacement for the task files setup downloads and scoring "
         "fetches (a local copy of a benchmark's assets, a proxy, a file:// folder)")

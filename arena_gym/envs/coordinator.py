@@ -197,7 +197,8 @@ class Coordinator:
                 raise SetupError.from_answer(answer)
             return
         ctx = self.eval_context(task)
-        SetupExecutor(self.vm, self.platform or "windows", ctx.fetcher, self._task_dir(task), ctx.cache_dir).run(task.config)
+        SetupExecutor(self.vm, self.platform or "windows", ctx.fetcher, self._task_dir(task), ctx.cache_dir,
+                      ctx.browser).run(task.config)
 
     def wait_for_expected_window(self, task: Task, timeout_s: float) -> None:
         """On a server without the readiness extension (a stock VM, where only the stock protocol reaches
@@ -226,7 +227,7 @@ class Coordinator:
 
     def eval_context(self, task: Task) -> EvalContext:
         return EvalContext(self.vm, self.cache_dir, platform=self.platform, task_dir=self._task_dir(task),
-                           mirrors=self.config.asset_mirrors)
+                           mirrors=self.config.asset_mirrors, cdp_url=self.config.cdp_url)
 
     def score(self, task: Task, last_action: str | None) -> EvalOutcome:
         if self._use_evaluate_server(self.config.score_via):

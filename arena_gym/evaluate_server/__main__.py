@@ -29,6 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--platform", choices=["windows", "linux"], default=None,
                         help="the VM's platform (default: ask the VM)")
     parser.add_argument("--cache-dir", type=Path, default=None)
+    parser.add_argument("--cdp-url", default=os.environ.get("ARENA_CDP_URL"),
+                        help="the VM browser's DevTools port as reached from here (e.g. http://20.20.20.21:9222): "
+                             "chrome_open_tabs, chrome_close_tabs and the tab getters (default: through the VM)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     try:
@@ -38,7 +41,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     options = EvaluateOptions(vm_url=args.vm_url, task_roots=args.tasks, cache_dir=args.cache_dir,
-                              platform=args.platform, token=token, vm_token=args.vm_token, host=args.host,
+                              platform=args.platform, cdp_url=args.cdp_url, token=token, vm_token=args.vm_token,
+                              host=args.host,
                               allowed_hosts=tuple(args.allowed_host))
     run_app(create_app(options), sock, args.host)
     return 0

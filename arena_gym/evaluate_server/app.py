@@ -42,6 +42,9 @@ class EvaluateOptions:
     task_roots: list[Path] = field(default_factory=list)
     cache_dir: Path | None = None
     platform: str | None = None  # "windows" | "linux"; asked of the VM when None
+    # The VM browser's DevTools port as the container reaches it (WAA's VM: http://<vm ip>:9222); None:
+    # through the VM's /execute.
+    cdp_url: str | None = None
     token: str | None = None
     vm_token: str | None = None
     max_body_bytes: int = 16 * 1024 * 1024
@@ -76,7 +79,8 @@ class EvaluateServer:
             raise _Reject(400, {"error": f"body is not JSON: {exc}"}) from exc
 
     def _context(self, task_dir: Path | None) -> EvalContext:
-        return EvalContext(self.client, self.cache_dir, platform=self.options.platform, task_dir=task_dir)
+        return EvalContext(self.client, self.cache_dir, platform=self.options.platform, task_dir=task_dir,
+                           cdp_url=self.options.cdp_url)
 
     # ---- routes
     async def probe(self, request: Request) -> Response:
@@ -105,7 +109,8 @@ class EvaluateServer:
         def run() -> tuple[list[dict[str, Any]], str | None]:
             ctx = self._context(task_dir)
             with self.lock:
-                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher, task_dir, ctx.cache_dir)
+                executor = SetupExecutor(self.client, ctx.vm_platform(), ctx.fetcher, task_dir, ctx.cache_dir,
+                                         ctx.browser)
                 try:
                     outcomes = executor.run(steps, strict=False)
                 except SetupError as exc:  # only raised for an unreachable VM when not strict

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
+from ..browser import BrowserChannel
 from ..protocol import ArenaClient, ServerError, infra_failure
 from ..tasks.platform import to_linux_path
 from ..tasks.setup import Fetcher
@@ -36,12 +37,17 @@ class EvalContext:
     platform: str | None = None  # "windows" | "linux"; asked of the VM when not given
     task_dir: Path | None = None
     mirrors: dict[str, str] | None = None  # URL prefix -> replacement, for task assets
+    cdp_url: str | None = None  # the browser's DevTools port as this process reaches it; None: via the VM
     fetcher: Fetcher = field(init=False)
 
     def __post_init__(self) -> None:
         self.cache_dir = Path(self.cache_dir)
         self.cache_dir.mkdir(parents=True, exist_ok=True)
         self.fetcher = Fetcher(self.cache_dir / "downloads", mirrors=self.mirrors)
+
+    @property
+    def browser(self) -> BrowserChannel:
+        return BrowserChannel(self.client, self.cdp_url)
 
     def vm_platform(self) -> str:
         if self.platform is None:

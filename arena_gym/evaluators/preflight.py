@@ -8,7 +8,7 @@ not when the agent says DONE.
 from __future__ import annotations
 
 from ..tasks.models import GetterSpec, Task
-from ..tasks.platform import CDP_STEPS, windows_needs
+from ..tasks.platform import windows_needs
 from .registry import EvaluatorError, get_getter, get_metric, getter_blocked
 
 
@@ -42,10 +42,6 @@ def scoring_blockers(task: Task, platform: str | None = None) -> list[str]:
             blocked = getter_blocked(spec.type, platform)
             if blocked:
                 reasons.append(f"{role} getter {spec.type} {blocked}")
-    for where, steps in (("config", task.config), ("postconfig", ev.postconfig)):
-        for i, step in enumerate(steps):
-            if step.type in CDP_STEPS:
-                reasons.append(f"{where}[{i}] {step.type} needs the browser DevTools (CDP) side channel, not built yet")
     return reasons
 
 
@@ -54,6 +50,6 @@ def blockers(task: Task, platform: str | None = None) -> list[str]:
     and on Linux what needs Windows (apps, programs, getters)."""
     reasons = scoring_blockers(task, platform)
     if platform == "linux":
-        # Windows-only getters and CDP steps are reported above already.
-        reasons += [str(need) for need in windows_needs(task) if need.kind not in ("getter", "cdp")]
+        # Windows-only getters are reported above already.
+        reasons += [str(need) for need in windows_needs(task) if need.kind != "getter"]
     return reasons

@@ -173,7 +173,7 @@ def _run_postconfig(task: Task, ctx: EvalContext, details: list[dict[str, Any]],
     steps = task.evaluator.postconfig
     if not run or not steps:
         return
-    executor = SetupExecutor(ctx.client, ctx.vm_platform(), ctx.fetcher, ctx.task_dir, ctx.cache_dir)
+    executor = SetupExecutor(ctx.client, ctx.vm_platform(), ctx.fetcher, ctx.task_dir, ctx.cache_dir, ctx.browser)
     try:
         outcomes = executor.run(steps, strict=False)
     except SetupError as exc:  # raised when not strict only for an unreachable or refusing VM

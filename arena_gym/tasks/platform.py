@@ -15,8 +15,8 @@ from .models import GetterSpec, Step, Task
 
 _WIN_HOME = re.compile(r"^(?:[A-Za-z]:\\+Users\\+Docker|%USERPROFILE%)(?=\\|$)", re.IGNORECASE)
 
-# Setup steps that need the browser's DevTools side channel (Playwright over CDP), not served here.
-CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs", "edge_open_tabs"}
+# Setup steps that drive the browser through its DevTools port (arena_gym/browser.py). Edge's is Windows-only.
+CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs"}
 # Setup steps that sign in to a Google account (OSWorld's Drive and browser log-ins): no VM can run them
 # without that account's credentials.
 ACCOUNT_STEPS = {"googledrive": "needs a Google account (Google Drive)",
@@ -51,9 +51,8 @@ class Need:
 
     where: str
     why: str
-    # What it is about: "app", "program", "step", "cdp" (the DevTools side channel), "account" (a Google
-    # account), or "getter" (a getter registered as Windows-only): "cdp" and "getter" are also what the
-    # evaluators' preflight reports.
+    # What it is about: "app", "program", "step", "account" (a Google account), or "getter" (a getter
+    # registered as Windows-only, which the evaluators' preflight also reports).
     kind: str = "program"
 
     def __str__(self) -> str:
@@ -73,8 +72,8 @@ def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
     for i, step in enumerate(steps):
         if step.type in ACCOUNT_STEPS:
             needs.append(Need(f"{where}[{i}] {step.type}", ACCOUNT_STEPS[step.type], "account"))
-        elif step.type in CDP_STEPS:
-            needs.append(Need(f"{where}[{i}] {step.type}", "needs the browser DevTools (CDP) side channel", "cdp"))
+        elif step.type == "edge_open_tabs":
+            needs.append(Need(f"{where}[{i}] {step.type}", "drives Microsoft Edge", "step"))
         elif step.type in ("update_browse_history", "update_browse_history_edge", "set_default_browser"):
             needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path", "step"))
         elif step.type in ("launch", "execute", "command"):

@@ -17,9 +17,10 @@ from urllib.parse import unquote, urlparse
 
 import httpx
 
+from ..browser import BrowserChannel
 from ..protocol import ArenaClient, ArenaError, AuthError, ServerError, TransportError
 from .models import Step
-from .platform import ACCOUNT_STEPS, CDP_STEPS, to_linux_path, translate_command
+from .platform import ACCOUNT_STEPS, to_linux_path, translate_command
 
 log = logging.getLogger(__name__)
 
@@ -126,6 +127,8 @@ class SetupExecutor:
     # Where an execute step's ``stdout``/``stderr`` names are written (OSWorld's cache_dir): the
     # evaluation's cache, which its ``cache_file`` getter reads.
     cache_dir: Path | None = None
+    # The browser's DevTools port (chrome_open_tabs, chrome_close_tabs); default: through the VM.
+    browser: BrowserChannel | None = None
     outcomes: list[StepOutcome] = field(default_factory=list)
 
     def path(self, path: str) -> str:
@@ -200,10 +203,15 @@ class SetupExecutor:
             vm.clear_task_files()
         elif kind in ACCOUNT_STEPS:
             raise UnsupportedStep(index, kind, ACCOUNT_STEPS[kind])
-        elif kind in CDP_STEPS:
-            raise UnsupportedStep(index, kind, "needs the browser DevTools (CDP) side channel, which is not available")
+        elif kind == "chrome_open_tabs":
+            self._browser().run("open_tabs", urls=list(p.urls_to_open))
+        elif kind == "chrome_close_tabs":
+            self._browser().run("close_tabs", urls=list(p.urls_to_close))
         else:
             raise UnsupportedStep(index, kind, f"the step type {kind!r} is not supported on a {self.platform} VM")
+
+    def _browser(self) -> BrowserChannel:
+        return self.browser if self.browser is not None else BrowserChannel(self.client)
 
     def _fetcher(self, index: int, kind: str) -> Fetcher:
         if self.fetcher is None:

@@ -153,16 +153,34 @@ getter("cookie_data_for_edge")(_cookies("edge"))
 
 
 def _needs_cdp(name: str) -> None:
-    @getter(name, needs="cdp", why="reads the live browser through its DevTools (CDP) port, which is not built yet")
+    @getter(name, needs="cdp", why="loads live web pages and parses them site by site; not built yet")
     def unavailable(ctx: EvalContext, spec: dict[str, Any]) -> Any:
-        raise NotImplementedError(
-            f"getter {name!r} reads the live browser through its DevTools (CDP) port, which arena-gym does not drive yet"
-        )
+        raise NotImplementedError(f"getter {name!r} loads live web pages and parses them site by site; not built yet")
 
 
-for _name in ("page_info", "open_tabs_info", "active_tab_info", "active_tab_url_parse", "url_dashPart", "pdf_from_url",
-              "active_tab_html_parse", "info_from_website", "gotoRecreationPage_and_get_html_content"):
+for _name in ("pdf_from_url", "active_tab_html_parse", "info_from_website", "gotoRecreationPage_and_get_html_content"):
     _needs_cdp(_name)
+
+
+# ---- the open tabs, through the browser's DevTools port (arena_gym/browser.py)
+@getter("open_tabs_info")
+def open_tabs_info(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    """``[{"title", "url"}]`` of every open tab."""
+    return ctx.browser.run("tabs_info")
+
+
+@getter("page_info")
+def page_info(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    """``{"title", "url", "content"}`` of ``url`` loaded in a new tab."""
+    return ctx.browser.run("page_info", url=spec["url"])
+
+
+@getter("active_tab_info")
+def active_tab_info(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    """The active tab (its URL read from the address bar, as OSWorld reads it) loaded again in a new tab:
+    ``{"title", "url", "content"}``; None when there is no address bar."""
+    url = active_url_from_accessTree(ctx, spec)
+    return None if url is None else ctx.browser.run("page_info", url=url)
 
 
 # ---- OSWorld's: Chrome's address bar from the accessibility tree, and facts from its Preferences file
@@ -226,3 +244,43 @@ def new_startup_page(ctx: EvalContext, spec: dict[str, Any]) -> str:
     if "session" not in data:
         return "true"
     return "true" if data.get("session", {}).get("restore_on_startup", {}) == 5 else "false"
+
+
+@getter("active_tab_url_parse")
+def active_tab_url_parse(ctx: EvalContext, spec: dict[str, Any]) -> dict[str, Any] | None:
+    """The query parameters ``parse_keys`` of the address bar's URL (renamed by ``replace``; split at commas
+    with ``split_list``), as OSWorld parses them."""
+    from urllib.parse import parse_qs, urlparse
+
+    url = active_url_from_accessTree(ctx, spec)
+    if url is None:
+        return None
+    query = parse_qs(urlparse(url).query)
+    params: dict[str, Any] = {key: query.get(key, [""])[0] for key in spec["parse_keys"]}
+    for old, new in (spec.get("replace") or {}).items():
+        params[new] = params.pop(old)
+    if spec.get("split_list", False):
+        params = {key: value.split(",") for key, value in params.items()}
+    return params
+
+
+@getter("url_dashPart")
+def url_dashPart(ctx: EvalContext, spec: dict[str, Any]) -> Any:  # noqa: N802 - OSWorld's name
+    """Part ``partIndex`` of the address bar's URL split at "/" (without its query with ``needDeleteId``), as
+    a string or ``{key: part}``."""
+    url = active_url_from_accessTree(ctx, spec)
+    if url is None:
+        return None
+    try:
+        index = int(spec["partIndex"])
+    except (TypeError, ValueError):
+        return None
+    parts = url.split("/")
+    if index >= len(parts):
+        return None
+    part = parts[index].split("?")[0] if spec.get("needDeleteId", False) else parts[index]
+    if spec["returnType"] == "string":
+        return part
+    if spec["returnType"] == "json":
+        return {spec["key"]: part}
+    return None
