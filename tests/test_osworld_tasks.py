@@ -14,6 +14,7 @@ import pytest
 import arena_gym  # noqa: F401 - registers the ids
 from arena_gym.arena import LocalArena
 from arena_gym.arena.profiles import OSWORLD as OSWORLD_PROFILE
+from arena_gym.envs.catalog import keyed
 from arena_gym.tasks.loader import load_folder
 
 from .support.osworld_cases import CASES, Case, Solver
@@ -32,13 +33,13 @@ if OSWORLD_PROFILE.missing():
     pytest.skip(f"the osworld app profile is not installed ({', '.join(OSWORLD_PROFILE.packages())}): run bash "
                 "scripts/setup.sh --osworld as root", allow_module_level=True)
 
-ALL = {t.task_id: t for t in load_folder(TASKS / "examples")}
-ALL_WAA = {t.task_id: t for t in load_folder(WAA / "examples", ["libreoffice_calc", "libreoffice_writer"])}
+ALL = keyed(load_folder(TASKS / "examples"))  # the env's own keys: "domain/id" where domains share an id
+ALL_WAA = keyed(load_folder(WAA / "examples", ["libreoffice_calc", "libreoffice_writer"]))
 PARAMS = [pytest.param(domain, case, id=f"{domain}-{case.task_id}") for domain, cases in CASES.items() for case in cases]
 
 
-def full_id(prefix: str, tasks: dict = ALL) -> str:
-    found = [t for t in tasks if t.startswith(prefix)]
+def full_id(prefix: str, tasks: dict = ALL, domain: str | None = None) -> str:
+    found = [key for key, task in tasks.items() if task.task_id.startswith(prefix) and domain in (None, task.domain)]
     assert len(found) == 1, f"{prefix}: {found}"
     return found[0]
 
@@ -91,8 +92,8 @@ def _end(env, action: str) -> tuple[float, dict]:
     return reward, info
 
 
-def _run_case(env, arena, assets, task, case: Case) -> None:
-    task_id = task.task_id
+def _run_case(env, arena, assets, key: str, task, case: Case) -> None:
+    task_id = key
     for url, data in case.assets(task).items():
         assets.add(url, data)
     _episode(env, task_id)
@@ -106,17 +107,16 @@ def _run_case(env, arena, assets, task, case: Case) -> None:
 
 @pytest.mark.parametrize(("domain", "case"), PARAMS)
 def test_the_task_sets_up_scores_0_untouched_and_1_solved(env, osworld_arena, assets, domain: str, case: Case):
-    task = ALL[full_id(case.task_id)]
-    assert task.domain == domain
-    _run_case(env, osworld_arena, assets, task, case)
+    key = full_id(case.task_id, ALL, domain)
+    _run_case(env, osworld_arena, assets, key, ALL[key], case)
 
 
 @pytest.mark.parametrize("case", WAA_CASES, ids=[c.task_id for c in WAA_CASES])
 def test_a_waa_libreoffice_task_runs_without_windows(waa_env, osworld_arena, waa_assets, case: Case):
     """Its C:\\Users\\Docker paths land in the home; its "— LibreOffice" window titles match."""
-    task = ALL_WAA[full_id(case.task_id, ALL_WAA)]
-    assert task.benchmark == "waa"
-    _run_case(waa_env, osworld_arena, waa_assets, task, case)
+    key = full_id(case.task_id, ALL_WAA)
+    assert ALL_WAA[key].benchmark == "waa"
+    _run_case(waa_env, osworld_arena, waa_assets, key, ALL_WAA[key], case)
 
 
 def test_the_osworld_home_is_at_home_user(osworld_arena):

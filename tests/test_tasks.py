@@ -179,3 +179,21 @@ def test_run_says_what_exists_without_a_traceback(capsys):
     assert cli(["run", "--task-id", "nope", "--episodes", "1"]) == 2
     err = capsys.readouterr().err
     assert "known task ids" in err and "Traceback" not in err
+
+
+def test_an_id_two_domains_share_keeps_both_tasks(tmp_path):
+    """OSWorld gives 11 ids to a chrome task and a thunderbird task alike: neither may hide the other."""
+    from arena_gym.envs.catalog import TaskCatalog
+    from arena_gym.envs.config import TaskSelection
+
+    for domain in ("chrome", "thunderbird"):
+        (tmp_path / "examples" / domain).mkdir(parents=True)
+        (tmp_path / "examples" / domain / "same-id.json").write_text(json.dumps(
+            {"id": "same-id", "instruction": f"a {domain} task", "config": [], "evaluator": {"func": "infeasible"}}))
+    (tmp_path / "examples" / "chrome" / "other.json").write_text(json.dumps(
+        {"id": "other", "instruction": "i", "config": [], "evaluator": {"func": "infeasible"}}))
+    catalog = TaskCatalog(TaskSelection(folder=str(tmp_path / "examples")), local=True)
+    assert sorted(catalog.ids()) == ["chrome/same-id", "other", "thunderbird/same-id"]
+    assert catalog.get("thunderbird/same-id").instruction == "a thunderbird task"
+    with pytest.raises(TaskNotFound, match="is in 2 domains: say which"):
+        catalog.get("same-id")

@@ -236,7 +236,7 @@ class LocalArena:
         shims.mkdir(mode=0o755)
         for name, argv in self.profile.shims.items():
             script = shims / name
-            script.write_text("#!/bin/sh\nexec " + " ".join(shlex.quote(a) for a in argv) + ' "$@"\n')
+            script.write_text("#!/bin/sh\nexec " + " ".join(argv) + ' "$@"\n')
             script.chmod(0o755)
 
     def _environment(self, runtime: Path) -> dict[str, str]:

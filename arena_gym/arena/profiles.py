@@ -23,7 +23,8 @@ class Profile:
     # program -> the Debian package that provides it
     programs: dict[str, str]
     home_alias: str | None = None
-    # Names tasks launch that the arena provides under another program (first words of a command).
+    # Names tasks launch that the arena provides under another program (first words of a command): shell
+    # words, written as they are into the shim's script.
     shims: dict[str, list[str]] = field(default_factory=dict)
     terminal_shortcut: bool = False  # Ctrl+Alt+T opens a terminal titled "Terminal", as on Ubuntu
     env: dict[str, str] = field(default_factory=dict)  # for the apps
@@ -43,8 +44,10 @@ OSWORLD = Profile(
      "libreoffice": "libreoffice-core", "gimp": "gimp", "vlc": "vlc", "thunderbird": "thunderbird",
      "ffmpeg": "ffmpeg", "socat": "socat", "nautilus": "nautilus"},
     home_alias="/home/user",
-    # OSWorld's VMs run Google's Chrome; Debian's Chromium speaks the same flags and DevTools protocol.
-    shims={"google-chrome": ["chromium", "--no-first-run", "--no-default-browser-check", "--password-store=basic"]},
+    # OSWorld's VMs run Google's Chrome; Debian's Chromium speaks the same flags and DevTools protocol, and
+    # keeps its profile where Chrome's is (OSWorld's getters read ~/.config/google-chrome/Default).
+    shims={"google-chrome": ["chromium", "--no-first-run", "--no-default-browser-check", "--password-store=basic",
+                             '--user-data-dir="$HOME/.config/google-chrome"']},
     terminal_shortcut=True,
     # Thunderbird uses the profile profiles.ini names as default (the one a task unpacks), not a new
     # profile of its own for this installation.

@@ -33,6 +33,15 @@ def _check_names(asked: list[str], known: set[str], what: str, source: str | Non
     raise TaskNotFound(f"no {what} {', '.join(parts)} in {where}; known {what}s: {listed}{hint}")
 
 
+def keyed(tasks: list[Task]) -> dict[str, Task]:
+    """Tasks by id; an id that several domains use (OSWorld has 11 shared by chrome and thunderbird) is
+    ``domain/id`` for each of them, so none hides another."""
+    from collections import Counter
+
+    count = Counter(t.task_id for t in tasks)
+    return {(t.task_id if count[t.task_id] == 1 else f"{t.domain}/{t.task_id}"): t for t in tasks}
+
+
 class UnscorableTask(ValueError):
     """A task was asked for that cannot give a valid reward on this VM (the message says why)."""
 
@@ -44,7 +53,7 @@ class TaskCatalog:
         self.selection = selection
         self.local = local
         self._tasks: dict[str, Task] | None = None
-        self._blockers: dict[tuple[str, str | None], list[str]] = {}
+        self._blockers: dict[tuple[str, str, str | None], list[str]] = {}
         self._deck: list[str] = []
 
     def _load(self) -> dict[str, Task]:
@@ -74,7 +83,7 @@ class TaskCatalog:
             tasks = [t for t in tasks if t.task_id in wanted]
         if sel.linux_only:
             tasks = [t for t in tasks if not windows_needs(t)]
-        return {t.task_id: t for t in tasks}
+        return keyed(tasks)
 
     @property
     def tasks(self) -> dict[str, Task]:
@@ -91,7 +100,7 @@ class TaskCatalog:
 
     def blockers(self, task: Task, platform: str | None) -> list[str]:
         """Why ``task`` cannot give a valid reward on a ``platform`` VM (cached; empty when it can)."""
-        key = (task.task_id, platform)
+        key = (task.domain, task.task_id, platform)
         if key not in self._blockers:
             self._blockers[key] = blockers(task, platform)
         return self._blockers[key]
@@ -134,6 +143,10 @@ class TaskCatalog:
     def get(self, task_id: str, fetch: Any = None) -> Task:
         if task_id in self.tasks:
             return self.tasks[task_id]
+        same = [key for key in self.tasks if key.endswith(f"/{task_id}")]
+        if same:
+            raise TaskNotFound(f"task id {task_id!r} is in {len(same)} domains: say which, as "
+                               f"{' or '.join(repr(k) for k in same)}")
         if fetch is not None:
             data = fetch(task_id)
             if data is not None:

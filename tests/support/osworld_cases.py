@@ -11,6 +11,7 @@ tasks whose check is a script of their own (``eval.sh``), a script that checks w
 from __future__ import annotations
 
 import io
+import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -399,5 +400,32 @@ IMPRESS_CASES = [
                 pptx(["Last page"]), pptx(["Last page"], portrait=True)),
 ]
 
+# ---- chrome: settings in its Preferences (the browser is quit, changed, started again as the task starts it)
+CHROME_PROFILE = "~/.config/google-chrome/Default"
+
+
+def chrome_setting(path: tuple[str, ...], value: Any) -> Callable[[Solver], None]:
+    def solve(s: Solver) -> None:
+        s.sh("pkill -x chromium || true; while pgrep -x chromium >/dev/null; do sleep 0.1; done")
+        code = ("import json, os, sys; p = os.path.expanduser(sys.argv[1]); d = json.load(open(p)); node = d\n"
+                "keys = json.loads(sys.argv[2])\nfor k in keys[:-1]: node = node.setdefault(k, {})\n"
+                "node[keys[-1]] = json.loads(sys.argv[3]); json.dump(d, open(p, 'w'))")
+        result = s.client.execute(["python", "-c", code, f"{CHROME_PROFILE}/Preferences", json.dumps(list(path)),
+                                   json.dumps(value)])
+        assert result.returncode == 0, result.error
+        s.client.launch(["google-chrome", "--remote-debugging-port=1337"], False)
+        s.wait_for_window("Chromium")
+
+    return solve
+
+
+CHROME_CASES = [
+    Case("030eeff7", solve=chrome_setting(("enable_do_not_track",), True)),
+    Case("9656a811", solve=chrome_setting(("safebrowsing", "enhanced"), True)),
+    Case("af630914", solve=chrome_setting(("webkit", "webprefs", "default_font_size"), 20)),
+    infeasible("93eabf48"),
+]
+
 CASES = {"os": OS_CASES, "gimp": GIMP_CASES, "vlc": VLC_CASES, "thunderbird": THUNDERBIRD_CASES,
-         "libreoffice_calc": CALC_CASES, "libreoffice_writer": WRITER_CASES, "libreoffice_impress": IMPRESS_CASES}
+         "libreoffice_calc": CALC_CASES, "libreoffice_writer": WRITER_CASES, "libreoffice_impress": IMPRESS_CASES,
+         "chrome": CHROME_CASES}
