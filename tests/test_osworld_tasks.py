@@ -144,3 +144,42 @@ def test_a_qt_app_answers_the_readiness_ping(osworld_arena, monkeypatch):
         pinger.reset()
     finally:
         client.execute(["pkill", "-x", "vlc"])
+
+
+def test_the_devtools_side_channel_sets_up_and_scores_a_chrome_task_through_the_vm(osworld_arena, assets, tmp_path):
+    """chrome_open_tabs, chrome_close_tabs and open_tabs_info on the arena's own Chromium, whose DevTools
+    port only the arena's network namespace reaches: the operations run on the VM."""
+    import json
+
+    pages = {name: f"file:///home/user/Desktop/{name}.html" for name in ("a", "b", "c", "d")}
+    for name in pages:
+        osworld_arena.client.upload(f"/home/user/Desktop/{name}.html", f"<title>{name}</title>{name}".encode())
+    task = {
+        "id": "cdp-tabs", "snapshot": "chrome", "instruction": "Open d.html in a new tab.",
+        "config": [
+            {"type": "launch", "parameters": {"command": ["google-chrome", "--remote-debugging-port=1337"]}},
+            {"type": "launch", "parameters": {"command": ["socat", "tcp-listen:9222,fork", "tcp:localhost:1337"]}},
+            {"type": "chrome_open_tabs", "parameters": {"urls_to_open": [pages["a"], pages["b"], pages["c"]]}},
+            {"type": "chrome_close_tabs", "parameters": {"urls_to_close": [pages["b"]]}},
+        ],
+        "evaluator": {"func": "is_expected_tabs", "result": {"type": "open_tabs_info"},
+                      "expected": {"type": "rule", "rules": {"type": "url",
+                                                             "urls": [pages["a"], pages["c"], pages["d"]]}}},
+    }
+    (tmp_path / "chrome").mkdir()
+    (tmp_path / "chrome" / "cdp-tabs.json").write_text(json.dumps(task))
+    env = _env(osworld_arena, assets, tmp_path)
+    try:
+        _episode(env, "cdp-tabs")
+        untouched, _ = _end(env, "DONE")
+        assert untouched == 0.0  # a and c are open, d is not
+        _episode(env, "cdp-tabs")
+        Solver(env, osworld_arena.client, osworld_arena).act(
+            {"action_type": "HOTKEY", "keys": ["ctrl", "t"]}, {"action_type": "HOTKEY", "keys": ["ctrl", "l"]},
+            {"action_type": "TYPING", "text": pages["d"]},
+            {"action_type": "PRESS", "key": "enter"})
+        solved, info = _end(env, "DONE")
+        assert solved == 1.0, info.get("eval")
+    finally:
+        env.close()
+        osworld_arena.client.execute("pkill -x chromium; pkill -x socat", True)
