@@ -76,6 +76,11 @@ if ! .venv/bin/python -c "import desktop_env.controllers.python" 2>/dev/null; th
   echo "setup: installing desktop-env 1.0.2 (OSWorld's client, no dependencies) into .venv"
   .venv/bin/pip install -q --no-deps desktop-env==1.0.2
 fi
+# What its SetupController imports besides (its Google Drive client, a multipart encoder, .env loading, and
+# the URL and XML helpers of its metrics' utils).
+if ! .venv/bin/python -c "import pydrive, requests_toolbelt, dotenv, tldextract, xmltodict" 2>/dev/null; then
+  .venv/bin/pip install -q pydrive requests-toolbelt python-dotenv tldextract xmltodict
+fi
 if ((with_rllib)); then
   install_into .venv-rllib server,evaluate,training,rllib,dev
 fi

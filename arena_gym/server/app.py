@@ -346,6 +346,7 @@ class DesktopServer:
             ("/folder_exists", files.folder_exists, post),
             ("/wallpaper", files.wallpaper, post),
             ("/setup/launch", self.launch, post),
+            ("/setup/change_wallpaper", files.change_wallpaper, post),
             ("/setup/open_file", self.open_file, post),
             ("/setup/activate_window", self._window_route("activate"), post),
             ("/setup/close_window", self._window_route("close"), post),

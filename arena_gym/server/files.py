@@ -5,15 +5,17 @@ from __future__ import annotations
 import mimetypes
 import os
 import shutil
+import subprocess
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote, urlparse
 
 from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 
 from ..arena.sandbox import Sandbox
-from .desktop import expand_path
+from .desktop import expand_path, sandboxed
 from .pools import slow
 from .stock import Fail, json_body, ok
 
@@ -199,5 +201,45 @@ async def clear_task_files(request: Request) -> Response:
     return PlainTextResponse(f"Removed {removed} files from {downloads}", media_type="text/html")
 
 
+# Where the desktop keeps its wallpaper: GNOME's setting, as OSWorld's server reads and writes it (in the
+# arena's own settings file, written by its sandboxed gsettings).
+WALLPAPER_SETTING = ["org.gnome.desktop.background", "picture-uri"]
+
+
+def _gsettings(*args: str) -> subprocess.CompletedProcess[str]:
+    command = sandboxed(["gsettings", *args])
+    return subprocess.run(command, capture_output=True, text=True, timeout=30, check=False,  # noqa: S603 - a list
+                          stdin=subprocess.DEVNULL)
+
+
+def current_wallpaper() -> Path | None:
+    done = _gsettings("get", *WALLPAPER_SETTING)
+    uri = done.stdout.strip().strip("'") if done.returncode == 0 else ""
+    if not uri:
+        return None
+    path = Path(expand_path(unquote(urlparse(uri).path) if uri.startswith("file://") else uri))
+    return path if path.is_file() else None
+
+
 async def wallpaper(request: Request) -> Response:
-    raise Fail(404, {"error": "No wallpaper is set on this desktop"})
+    path = await slow(current_wallpaper)
+    if path is None:
+        raise Fail(404, {"error": "No wallpaper is set on this desktop"})
+    return FileResponse(path, media_type=mimetypes.guess_type(path.name)[0] or "application/octet-stream")
+
+
+async def change_wallpaper(request: Request) -> Response:
+    """OSWorld's ``/setup/change_wallpaper``: GNOME's wallpaper setting names ``path``."""
+    raw = (await json_body(request)).get("path")
+    if not raw or not isinstance(raw, str):
+        return PlainTextResponse("Path not supplied!", 400, media_type="text/html")
+    target = Path(expand_path(raw))
+    if not target.exists():
+        return PlainTextResponse(f"File not found: {target}", 404, media_type="text/html")
+    # The path as the desktop's apps see it (a home alias stays an alias), made absolute.
+    seen = raw if raw.startswith("/") else str(target)
+    done = await slow(_gsettings, "set", *WALLPAPER_SETTING, f"file://{seen}")
+    if done.returncode != 0:
+        return PlainTextResponse(f"Failed to change wallpaper. Error: {done.stderr.strip()}", 500,
+                                 media_type="text/html")
+    return PlainTextResponse("Wallpaper changed successfully", media_type="text/html")
