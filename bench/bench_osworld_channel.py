@@ -22,16 +22,14 @@ import tempfile
 from pathlib import Path
 
 import gymnasium as gym
-import httpx
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 import arena_gym  # noqa: E402,F401
 from arena_gym.arena import LocalArena  # noqa: E402
-from arena_gym.polling import poll_until  # noqa: E402
 from arena_gym.processes import terminate_tree  # noqa: E402
 from bench.bench_stock_exec import start_osworld  # noqa: E402
-from bench.common import Figure, table  # noqa: E402
+from bench.common import Figure, start_guest_server, table  # noqa: E402
 from tests.support.sockets import free_port  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,18 +41,9 @@ TASK = {"id": "bench-noop", "snapshot": "os", "instruction": "Nothing to do.",
 def start_double(arena: LocalArena) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, **arena.env, "PYTHONPATH": str(ROOT)}  # the arena's PATH: its python has pyautogui
-    proc = subprocess.Popen([sys.executable, "-m", "tests.support.osworld_double", "--port", str(port)], cwd=ROOT,
-                            env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(url + "/platform", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    poll_until(up, 30, what="the OSWorld double's /platform")
-    return proc, url
+    argv = [sys.executable, "-m", "tests.support.osworld_double", "--port", str(port)]
+    return start_guest_server(argv, env, ROOT, url, "the OSWorld double"), url
 
 
 def main() -> None:

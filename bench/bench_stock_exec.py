@@ -27,9 +27,8 @@ import httpx
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from arena_gym.arena import LocalArena  # noqa: E402
-from arena_gym.polling import poll_until  # noqa: E402
 from arena_gym.processes import terminate_tree  # noqa: E402
-from bench.common import Figure, table  # noqa: E402
+from bench.common import Figure, start_guest_server, table  # noqa: E402
 from tests.support.sockets import free_port  # noqa: E402
 
 CLICK = "import pyautogui; pyautogui.click(640, 400)"
@@ -40,20 +39,8 @@ def start_osworld(checkout: Path, python: str, display: str) -> tuple[subprocess
     env = {**os.environ, "DISPLAY": display, "OSWORLD_SERVER_HOST": "127.0.0.1", "OSWORLD_SERVER_PORT": str(port),
            "PATH": os.pathsep.join([os.path.dirname(python), os.environ.get("PATH", "")])}
     env.pop("PYTHONPATH", None)
-    proc = subprocess.Popen([python, "main.py"], cwd=checkout, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        if proc.poll() is not None:
-            raise RuntimeError(f"the OSWorld server exited ({proc.returncode}): run it by hand from {checkout}")
-        try:
-            return httpx.get(url + "/platform", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    poll_until(up, 60, what="the OSWorld server's /platform")
-    return proc, url
+    return start_guest_server([python, "main.py"], env, checkout, url, "the OSWorld server"), url
 
 
 def main() -> None:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import statistics
+import subprocess
 import threading
 import time
 from collections.abc import Callable
@@ -109,3 +111,26 @@ class EmptyHTTPServer(LoopServer):
                     self.transport.write(EmptyHTTPServer.RESPONSE)
 
         return loop.run_until_complete(loop.create_server(Proto, "127.0.0.1", 0))
+
+
+def start_guest_server(argv: list[str], env: dict[str, str], cwd: str | os.PathLike[str], url: str,
+                       what: str, timeout: float = 60.0) -> subprocess.Popen[bytes]:
+    """Start an OSWorld-dialect server (the real one, or the test double) and wait until its /platform
+    answers; raise, saying how to run it by hand, if it exits first."""
+    import httpx
+
+    from arena_gym.polling import poll_until
+
+    proc = subprocess.Popen(argv, cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+
+    def up() -> bool:
+        if proc.poll() is not None:
+            raise RuntimeError(f"{what} exited ({proc.returncode}): run {' '.join(argv)} by hand from {cwd}")
+        try:
+            return httpx.get(url + "/platform", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
+
+    poll_until(up, timeout, what=f"{what}'s /platform")
+    return proc

@@ -19,11 +19,12 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from collections.abc import Generator
 from contextlib import AsyncExitStack, ExitStack
 from dataclasses import dataclass
 from typing import Any
 
-from .errors import ActionFailed, DeliveryUncertain, ProtocolError, TimedOut
+from .errors import ActionFailed, ArenaError, DeliveryUncertain, ProtocolError, TimedOut
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +43,28 @@ class ControlUnavailable(Exception):
     """The server offers no control channel (nothing was sent): act another way."""
 
 
+def _connect_errors() -> tuple[type[BaseException], ...]:
+    from websockets.exceptions import InvalidHandshake, InvalidURI
+
+    return (InvalidHandshake, InvalidURI, OSError, TimeoutError)
+
+
 def ws_url(base_url: str) -> str:
     scheme, rest = base_url.split("://", 1)
     return f"{'wss' if scheme == 'https' else 'ws'}://{rest.rstrip('/')}{PATH}"
 
 
-def _message(action: dict[str, Any]) -> tuple[str, str]:
-    action_id = uuid.uuid4().hex
-    return action_id, json.dumps({"type": "action", "action_id": action_id, "action": action})
+Step = tuple[str, Any]  # ("send", text) or ("recv", timeout): what a conversation asks of its connection
+
+
+def _conversation(actions: tuple[dict[str, Any], ...], url: str, timeout: float) -> Generator[Step, Any, None]:
+    """The exchange for ``actions``, written once for both faces: each action is sent, then messages are
+    read until its result; the face does the I/O and sends back what it read."""
+    for action in actions:
+        action_id = uuid.uuid4().hex
+        yield "send", json.dumps({"type": "action", "action_id": action_id, "action": action})
+        while not _outcome((yield "recv", timeout), action_id, url):
+            pass
 
 
 def _outcome(raw: str | bytes, action_id: str, url: str) -> bool:
@@ -69,51 +84,63 @@ def _outcome(raw: str | bytes, action_id: str, url: str) -> bool:
     return True
 
 
-class ControlChannel:
-    """The blocking face: one connection, opened on first use and again after it broke."""
+def _absent(url: str, exc: BaseException) -> ControlUnavailable:
+    log.info("%s offers no control channel (%s): acting through /execute", url, exc)
+    return ControlUnavailable(str(exc))
 
+
+def _broken(url: str, timeout: float, exc: BaseException) -> ArenaError:
+    """What a failed exchange means: no result in time, or the connection lost with the action sent."""
+    if isinstance(exc, TimeoutError):
+        return TimedOut(f"control channel: no result within {timeout:.0f} s", url=url, call="control")
+    return DeliveryUncertain(f"control channel: {type(exc).__name__}: {exc} (sent, answer lost: not re-sent)",
+                             url=url, call="control")
+
+
+class _Channel:
     def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float) -> None:
         self.url = ws_url(base_url)
         self._headers = headers
         self._connect_timeout = connect_timeout
         self._ws: Any = None
-        self._stack = ExitStack()
         self.absent = False
 
-    def _connect(self) -> Any:
-        from websockets.exceptions import InvalidHandshake, InvalidURI
-        from websockets.sync.client import connect
+    def _connect_kwargs(self) -> dict[str, Any]:
+        return {"additional_headers": self._headers, "open_timeout": self._connect_timeout, "max_size": None,
+                "compression": None}
 
-        try:
-            return self._stack.enter_context(connect(
-                self.url, additional_headers=self._headers, open_timeout=self._connect_timeout, max_size=None,
-                compression=None))
-        except (InvalidHandshake, InvalidURI, OSError, TimeoutError) as exc:
-            self.absent = True
-            log.info("%s offers no control channel (%s): acting through /execute", self.url, exc)
-            raise ControlUnavailable(str(exc)) from exc
+
+class ControlChannel(_Channel):
+    """The blocking face: one connection, opened on first use and again after it broke."""
+
+    def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float) -> None:
+        super().__init__(base_url, headers, connect_timeout)
+        self._stack = ExitStack()
 
     def run(self, item: Control) -> None:
+        from websockets.sync.client import connect
+
         if self.absent:
             raise ControlUnavailable("absent")
         if self._ws is None:
-            self._ws = self._connect()
-        for action in item.actions:
-            action_id, text = _message(action)
             try:
-                self._ws.send(text)
-                while not _outcome(self._ws.recv(timeout=item.timeout), action_id, self.url):
-                    pass
-            except TimeoutError as exc:
+                self._ws = self._stack.enter_context(connect(self.url, **self._connect_kwargs()))
+            except _connect_errors() as exc:
+                self.absent = True
+                raise _absent(self.url, exc) from exc
+        talk = _conversation(item.actions, self.url, item.timeout)
+        step = next(talk, None)
+        while step is not None:
+            kind, payload = step
+            try:
+                value = self._ws.send(payload) if kind == "send" else self._ws.recv(timeout=payload)
+            except Exception as exc:  # the connection broke, or no answer in time: start afresh next time
                 self.close()
-                raise TimedOut(f"control channel: no result within {item.timeout:.0f} s", url=self.url,
-                               call="control") from exc
-            except (ActionFailed, ProtocolError):
-                raise
-            except Exception as exc:  # the connection broke with the action in flight
-                self.close()
-                raise DeliveryUncertain(f"control channel: {type(exc).__name__}: {exc} (sent, answer lost: "
-                                        "not re-sent)", url=self.url, call="control") from exc
+                raise _broken(self.url, item.timeout, exc) from exc
+            try:
+                step = talk.send(value)
+            except StopIteration:
+                step = None
 
     def close(self) -> None:
         self._ws = None
@@ -123,50 +150,42 @@ class ControlChannel:
             pass
 
 
-class AsyncControlChannel:
+class AsyncControlChannel(_Channel):
     """The asyncio face of :class:`ControlChannel`."""
 
     def __init__(self, base_url: str, headers: dict[str, str], connect_timeout: float) -> None:
-        self.url = ws_url(base_url)
-        self._headers = headers
-        self._connect_timeout = connect_timeout
-        self._ws: Any = None
+        super().__init__(base_url, headers, connect_timeout)
         self._stack = AsyncExitStack()
-        self.absent = False
 
     async def run(self, item: Control) -> None:
         import asyncio
 
         from websockets.asyncio.client import connect
-        from websockets.exceptions import InvalidHandshake, InvalidURI
 
         if self.absent:
             raise ControlUnavailable("absent")
         if self._ws is None:
             try:
-                self._ws = await self._stack.enter_async_context(connect(
-                    self.url, additional_headers=self._headers, open_timeout=self._connect_timeout, max_size=None,
-                    compression=None))
-            except (InvalidHandshake, InvalidURI, OSError, TimeoutError) as exc:
+                self._ws = await self._stack.enter_async_context(connect(self.url, **self._connect_kwargs()))
+            except _connect_errors() as exc:
                 self.absent = True
-                log.info("%s offers no control channel (%s): acting through /execute", self.url, exc)
-                raise ControlUnavailable(str(exc)) from exc
-        for action in item.actions:
-            action_id, text = _message(action)
+                raise _absent(self.url, exc) from exc
+        talk = _conversation(item.actions, self.url, item.timeout)
+        step = next(talk, None)
+        while step is not None:
+            kind, payload = step
             try:
-                await self._ws.send(text)
-                while not _outcome(await asyncio.wait_for(self._ws.recv(), item.timeout), action_id, self.url):
-                    pass
-            except TimeoutError as exc:
-                await self.aclose()
-                raise TimedOut(f"control channel: no result within {item.timeout:.0f} s", url=self.url,
-                               call="control") from exc
-            except (ActionFailed, ProtocolError):
-                raise
+                if kind == "send":
+                    value = await self._ws.send(payload)
+                else:
+                    value = await asyncio.wait_for(self._ws.recv(), payload)
             except Exception as exc:
                 await self.aclose()
-                raise DeliveryUncertain(f"control channel: {type(exc).__name__}: {exc} (sent, answer lost: "
-                                        "not re-sent)", url=self.url, call="control") from exc
+                raise _broken(self.url, item.timeout, exc) from exc
+            try:
+                step = talk.send(value)
+            except StopIteration:
+                step = None
 
     async def aclose(self) -> None:
         self._ws = None

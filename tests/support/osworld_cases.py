@@ -35,6 +35,15 @@ class Solver:
         assert result.returncode == 0, f"{script!r}: {result.error}"
         return result.output
 
+    def restart_with(self, process: str, change: Callable[[], object], launch: list[str], title: str) -> None:
+        """Quit an app, ``change`` its settings files (what its settings dialog would write), start it again:
+        it reads them, and writes them back when it quits (the apps keep settings in memory and write
+        their files at exit, so a file changed under a running app is overwritten)."""
+        self.sh(f"pkill -x {process} || true; while pgrep -x {process} >/dev/null; do sleep 0.1; done")
+        change()
+        self.client.launch(launch, False)
+        self.wait_for_window(title)
+
     def wait_for_window(self, title: str, timeout: float = 60.0) -> None:
         poll_until(lambda: any(title in t for t in self.client.window_titles()), timeout, interval=0.2,
                    what=f"a window titled {title!r}")
@@ -165,16 +174,9 @@ GIMP_DIR = "~/.config/GIMP/2.10"
 
 
 def gimp_setting(file_name: str, line: str) -> Callable[[Solver], None]:
-    """Quit GIMP, put the setting in its file, start GIMP again: it reads the setting, and writes it back
-    when the postconfig quits it (what changing it in Edit > Preferences leaves behind)."""
-
-    def solve(s: Solver) -> None:
-        s.sh("pkill -x gimp || true; while pgrep -x gimp >/dev/null; do sleep 0.1; done")
-        s.sh(f"mkdir -p {GIMP_DIR} && echo '{line}' >> {GIMP_DIR}/{file_name}")
-        s.client.launch(["gimp"], False)
-        s.wait_for_window("GNU Image Manipulation Program")
-
-    return solve
+    """The setting in GIMP's file (the postconfig's Ctrl+Q has GIMP write it back)."""
+    return lambda s: s.restart_with("gimp", lambda: s.sh(f"mkdir -p {GIMP_DIR} && echo '{line}' >> {GIMP_DIR}/{file_name}"),
+                                    ["gimp"], "GNU Image Manipulation Program")
 
 
 GIMP_CASES = [
@@ -186,15 +188,9 @@ GIMP_CASES = [
 
 # ---- vlc: settings in vlcrc (the postconfig restarts VLC, which keeps them), what VLC plays
 def vlc_setting(line: str) -> Callable[[Solver], None]:
-    """Quit VLC, put the setting in vlcrc (as its Preferences dialog saves it), start VLC again."""
-
-    def solve(s: Solver) -> None:
-        s.sh("pkill -x vlc || true; while pgrep -x vlc >/dev/null; do sleep 0.1; done")
-        s.sh(f"echo '{line}' >> ~/.config/vlc/vlcrc")
-        s.client.launch(["vlc"], False)
-        s.wait_for_window("VLC media player")
-
-    return solve
+    """The setting in vlcrc, as VLC's Preferences dialog saves it."""
+    return lambda s: s.restart_with("vlc", lambda: s.sh(f"echo '{line}' >> ~/.config/vlc/vlcrc"), ["vlc"],
+                                    "VLC media player")
 
 
 def video(seconds: int = 30) -> bytes:
@@ -249,16 +245,9 @@ def thunderbird_profile() -> bytes:
 
 
 def thunderbird_change(shell: str) -> Callable[[Solver], None]:
-    """Quit Thunderbird, change its profile's files (as its settings dialogs would), start it again; the
-    postconfig closes it, and it writes its settings back."""
-
-    def solve(s: Solver) -> None:
-        s.sh("pkill -x thunderbird || true; while pgrep -x thunderbird >/dev/null; do sleep 0.1; done")
-        s.sh(f"cd ~/{TB_PROFILE} && {shell}")
-        s.client.launch(["/usr/bin/thunderbird"], False)
-        s.wait_for_window("Thunderbird")
-
-    return solve
+    """The profile's files changed by ``shell`` (the postconfig closes Thunderbird, which writes them back)."""
+    return lambda s: s.restart_with("thunderbird", lambda: s.sh(f"cd ~/{TB_PROFILE} && {shell}"),
+                                    ["/usr/bin/thunderbird"], "Thunderbird")
 
 
 def pref(key: str, value: str) -> str:
@@ -405,18 +394,18 @@ CHROME_PROFILE = "~/.config/google-chrome/Default"
 
 
 def chrome_setting(path: tuple[str, ...], value: Any) -> Callable[[Solver], None]:
-    def solve(s: Solver) -> None:
-        s.sh("pkill -x chromium || true; while pgrep -x chromium >/dev/null; do sleep 0.1; done")
-        code = ("import json, os, sys; p = os.path.expanduser(sys.argv[1]); d = json.load(open(p)); node = d\n"
-                "keys = json.loads(sys.argv[2])\nfor k in keys[:-1]: node = node.setdefault(k, {})\n"
-                "node[keys[-1]] = json.loads(sys.argv[3]); json.dump(d, open(p, 'w'))")
+    """``value`` at ``path`` in Chrome's Preferences, as its settings page saves it."""
+    code = ("import json, os, sys; p = os.path.expanduser(sys.argv[1]); d = json.load(open(p)); node = d\n"
+            "keys = json.loads(sys.argv[2])\nfor k in keys[:-1]: node = node.setdefault(k, {})\n"
+            "node[keys[-1]] = json.loads(sys.argv[3]); json.dump(d, open(p, 'w'))")
+
+    def change(s: Solver) -> None:
         result = s.client.execute(["python", "-c", code, f"{CHROME_PROFILE}/Preferences", json.dumps(list(path)),
                                    json.dumps(value)])
         assert result.returncode == 0, result.error
-        s.client.launch(["google-chrome", "--remote-debugging-port=1337"], False)
-        s.wait_for_window("Chromium")
 
-    return solve
+    return lambda s: s.restart_with("chromium", lambda: change(s), ["google-chrome", "--remote-debugging-port=1337"],
+                                    "Chromium")
 
 
 CHROME_CASES = [
