@@ -72,3 +72,29 @@ def test_code_that_starts_with_a_compound_statement_gets_its_import_on_a_line_of
     from arena_gym.protocol.calls import PYAUTOGUI_PREFIX
 
     compile(PYAUTOGUI_PREFIX + code, "<osworld action>", "exec")
+
+
+# The parameters OSWorld's server reads for each action type on its control channel (its actions.py).
+CONTROL_PARAMETERS = {
+    "CLICK": {"x", "y", "button", "num_clicks"}, "MOUSE_DOWN": {"button"}, "MOUSE_UP": {"button"},
+    "RIGHT_CLICK": {"x", "y"}, "DOUBLE_CLICK": {"x", "y"}, "MOVE_TO": {"x", "y"}, "SCROLL": {"dx", "dy"},
+    "TYPING": {"text"}, "PRESS": {"key"}, "KEY_DOWN": {"key"}, "KEY_UP": {"key"}, "HOTKEY": {"keys"},
+}
+
+
+@pytest.mark.parametrize("kind", sorted(OSWORLD))
+def test_the_control_channel_form_is_what_osworlds_server_reads(kind):
+    params, _ = OSWORLD[kind]
+    wire = A.to_wire(A.parse_action({"action_type": kind, **params}), (2.0, 0.5))
+    assert wire, kind
+    for message in wire:
+        assert set(message["parameters"]) <= CONTROL_PARAMETERS[message["action_type"]], message
+        if "x" in message["parameters"]:
+            assert (message["parameters"]["x"], message["parameters"]["y"]) == (10, 4)  # in screen pixels
+    json.dumps(wire)  # sent as JSON
+
+
+def test_actions_that_send_nothing_have_no_control_messages():
+    for kind in ("WAIT", "DONE", "FAIL"):
+        assert A.to_wire(A.parse_action({"action_type": kind})) == []
+    assert A.to_wire(A.parse_action({"action_type": "SCROLL", "dx": 0, "dy": 0})) == []
