@@ -387,3 +387,11 @@ def test_the_osworld_dialect_runs_code_that_starts_with_a_compound_statement(are
     with ArenaClient(arena.url, dialect="osworld") as vm:
         vm.execute_windows("for x in (11, 13):\n    pyautogui.moveTo(x, 17)")
         assert tuple(vm.cursor_position()) == (13, 17)
+
+
+def test_an_upload_makes_the_folders_it_needs(arena):
+    """As OSWorld's server does: tasks download into folders nothing made yet (a browser profile's)."""
+    with ArenaClient(arena.url, token=arena.token) as vm:
+        vm.upload(str(arena.home / "new" / "deeper" / "file.bin"), b"\x00data")
+        assert (arena.home / "new" / "deeper" / "file.bin").read_bytes() == b"\x00data"
+        assert vm.execute(["sh", "-c", f"echo more >> '{arena.home / 'new' / 'deeper' / 'other'}'"]).returncode == 0

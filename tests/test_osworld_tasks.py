@@ -46,7 +46,7 @@ def full_id(prefix: str, tasks: dict = ALL, domain: str | None = None) -> str:
 
 @pytest.fixture(scope="module")
 def assets():
-    with AssetServer() as server:
+    with AssetServer(("drive.google.com", "drive.usercontent.google.com", "huggingface.co")) as server:
         yield server
 
 

@@ -94,8 +94,8 @@ def web_pages(task: Task) -> list[str]:
     """Web pages the desktop itself opens (host-side downloads of task files are not counted)."""
     pages = []
     for step in [*task.config, *task.evaluator.postconfig]:
-        if step.type in ("download", "sleep", "chrome_close_tabs"):
-            continue
+        if step.type not in ("chrome_open_tabs", "launch", "execute", "command", "open"):
+            continue  # downloads are the host's; the others load no page
         for url in _WEB.findall(json.dumps(step.parameters)):
             pages.append(f"{step.type} opens {url.split('/')[2]}")
     return sorted(set(pages))

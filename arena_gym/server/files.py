@@ -58,10 +58,12 @@ async def upload(request: Request) -> Response:
     data = form.get("file_data")
     if not isinstance(data, UploadFile):
         raise Fail(400, {"error": both})
-    if not path.parent.is_dir():
-        raise Fail(500, {"status": "error", "message": f"No such directory: {str(path.parent)!r}"})
     if path.is_dir():
         raise Fail(400, {"error": f"{str(path)!r} is a directory; give the path of a file in it"})
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)  # as OSWorld's server does (WAA's would refuse)
+    except OSError as exc:
+        raise Fail(500, {"status": "error", "message": f"cannot make {str(path.parent)!r}: {exc}"}) from exc
     tmp = path.with_name(f".{path.name}.part")
     try:
         with open(tmp, "wb") as out:

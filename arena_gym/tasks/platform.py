@@ -74,7 +74,7 @@ def _step_needs(steps: Iterable[Step], where: str) -> list[Need]:
             needs.append(Need(f"{where}[{i}] {step.type}", ACCOUNT_STEPS[step.type], "account"))
         elif step.type == "edge_open_tabs":
             needs.append(Need(f"{where}[{i}] {step.type}", "drives Microsoft Edge", "step"))
-        elif step.type in ("update_browse_history", "update_browse_history_edge", "set_default_browser"):
+        elif step.type in ("update_browse_history_edge", "set_default_browser"):
             needs.append(Need(f"{where}[{i}] {step.type}", "writes a Windows browser profile path", "step"))
         elif step.type in ("launch", "execute", "command"):
             prog = _program(step.parameters.get("command", ""))

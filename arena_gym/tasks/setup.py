@@ -7,10 +7,15 @@ that names it; nothing is skipped silently.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
+import sqlite3
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
@@ -23,6 +28,11 @@ from .models import Step
 from .platform import ACCOUNT_STEPS, to_linux_path, translate_command
 
 log = logging.getLogger(__name__)
+
+
+# OSWorld's empty Chrome History, where its setup controller fetches it (asset_mirrors may point elsewhere).
+HISTORY_TEMPLATE = ("https://huggingface.co/datasets/xlangai/ubuntu_osworld_file_cache/resolve/main/chrome/"
+                    "44ee5668-ecd5-4366-a6ce-c1c9b8d4e938/history_empty.sqlite?download=true")
 
 
 class SetupError(RuntimeError):
@@ -207,8 +217,30 @@ class SetupExecutor:
             self._browser().run("open_tabs", urls=list(p.urls_to_open))
         elif kind == "chrome_close_tabs":
             self._browser().run("close_tabs", urls=list(p.urls_to_close))
+        elif kind == "update_browse_history":
+            self._update_history(index, kind, p.history)
         else:
             raise UnsupportedStep(index, kind, f"the step type {kind!r} is not supported on a {self.platform} VM")
+
+    def _update_history(self, index: int, kind: str, history: list[Any]) -> None:
+        """OSWorld's ``update_browse_history``: its empty Chrome History (fetched from where it keeps it)
+        with these visits added, put in the browser's profile."""
+        template = self._fetcher(index, kind).fetch(HISTORY_TEMPLATE, "history_empty.sqlite")
+        with tempfile.TemporaryDirectory() as folder:
+            db_path = Path(folder) / "History"
+            shutil.copyfile(template, db_path)
+            with contextlib.closing(sqlite3.connect(db_path)) as db:
+                for entry in history:
+                    visited = datetime.now() - timedelta(seconds=entry.visit_time_from_now_in_seconds)
+                    stamp = int((visited - datetime(1601, 1, 1)).total_seconds() * 1_000_000)  # Chrome's epoch
+                    row = db.execute("INSERT INTO urls (url, title, visit_count, typed_count, last_visit_time, hidden) "
+                                     "VALUES (?, ?, 1, 0, ?, 0)", (entry.url, entry.title, stamp))
+                    db.execute("INSERT INTO visits (url, visit_time, from_visit, transition, segment_id, visit_duration) "
+                               "VALUES (?, ?, 0, 805306368, 0, 0)", (row.lastrowid, stamp))
+                db.commit()
+            profile = ("~/.config/google-chrome/Default/History" if self.platform == "linux"
+                       else "C:\\Users\\Docker\\AppData\\Local\\Google\\Chrome\\User Data\\Default\\History")
+            self.client.upload(profile, db_path.read_bytes())
 
     def _browser(self) -> BrowserChannel:
         return self.browser if self.browser is not None else BrowserChannel(self.client)

@@ -20,6 +20,7 @@ from PIL import Image
 
 from arena_gym.polling import poll_until
 from arena_gym.tasks.models import Task
+from arena_gym.tasks.setup import HISTORY_TEMPLATE
 
 
 @dataclass
@@ -408,7 +409,39 @@ def chrome_setting(path: tuple[str, ...], value: Any) -> Callable[[Solver], None
                                     "Chromium")
 
 
+def chrome_history_template() -> bytes:
+    """An empty Chrome History, made by this machine's Chromium (the schema of the version that opens it)."""
+    import os
+    import subprocess
+    import tempfile
+
+    from arena_gym.processes import terminate_tree
+
+    with tempfile.TemporaryDirectory() as profile:
+        argv = ["chromium", "--headless=new", f"--user-data-dir={profile}", "--no-first-run", "about:blank"]
+        if os.geteuid() == 0:
+            argv.insert(1, "--no-sandbox")
+        proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        history = f"{profile}/Default/History"
+        try:
+            poll_until(lambda: os.path.exists(history) and os.path.getsize(history) > 0, 60, what="Chromium's History")
+        finally:
+            terminate_tree(proc)
+        with open(history, "rb") as f:
+            return f.read()
+
+
+def forget_youtube(s: Solver) -> None:
+    """What "Clear browsing data" for youtube.com leaves in History."""
+    code = ("import sqlite3, os; db = sqlite3.connect(os.path.expanduser('~/.config/google-chrome/Default/History')); "
+            "db.execute(\"DELETE FROM urls WHERE url LIKE '%youtube%'\"); db.commit()")
+    s.restart_with("chromium", lambda: s.client.execute(["python", "-c", code]),
+                   ["google-chrome", "--remote-debugging-port=1337"], "Chromium")
+
+
 CHROME_CASES = [
+    # Its History is OSWorld's empty one with visits added (update_browse_history), fetched from a stand-in.
+    Case("44ee5668", solve=forget_youtube, assets=lambda task: {HISTORY_TEMPLATE: chrome_history_template()}),
     Case("030eeff7", solve=chrome_setting(("enable_do_not_track",), True)),
     Case("9656a811", solve=chrome_setting(("safebrowsing", "enhanced"), True)),
     Case("af630914", solve=chrome_setting(("webkit", "webprefs", "default_font_size"), 20)),
