@@ -12,7 +12,6 @@ import json
 import logging
 import os
 import select
-import shlex
 import shutil
 import signal
 import subprocess
@@ -23,13 +22,12 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from xml.sax.saxutils import escape as xml_escape
 
 from ..polling import PollTimeout, poll_until
 from ..processes import terminate_tree
 from ..protocol.client import ArenaClient
 from .home import seed_home
-from .profiles import Profile
+from .profiles import Profile, write_openbox_config, write_shims
 from .profiles import profile as find_profile
 from .sandbox import ENV_VAR as SANDBOX_ENV
 from .sandbox import Network, Sandbox, make_sandbox, start_netns_holder
@@ -213,31 +211,19 @@ class LocalArena:
         return self
 
     def _wm_argv(self) -> list[str]:
-        """The window manager's command; with the profile's key bindings (Ubuntu's Ctrl+Alt+T opens a
-        terminal titled "Terminal", which OSWorld's tasks press and then activate) in a config of its own."""
+        """The window manager's command, with the profile's key bindings when it has any."""
         argv = list(WINDOW_MANAGERS[self.wm])
         if not self.profile.terminal_shortcut or self.workdir is None:
             return argv
         config = self.workdir / "openbox-rc.xml"
         if not config.exists():
-            base = Path("/etc/xdg/openbox/rc.xml")
-            text = base.read_text() if base.is_file() else "<openbox_config><keyboard></keyboard></openbox_config>"
             # The terminal is an app: it runs in the sandbox, like every program an agent can drive.
-            terminal = " ".join(shlex.quote(a) for a in self._wrap(["xterm", "-title", "Terminal"]))
-            bind = (f'<keybind key="C-A-t"><action name="Execute"><command>{xml_escape(terminal)}</command>'
-                    "</action></keybind>")
-            config.write_text(text.replace("</keyboard>", bind + "</keyboard>", 1))
+            write_openbox_config(config, self._wrap(["xterm", "-title", "Terminal"]))
         return [*argv, "--config-file", str(config)]
 
     def _write_shims(self) -> None:
-        """The names tasks launch that this profile's apps answer to (google-chrome: Chromium)."""
         assert self.workdir is not None
-        shims = self.workdir / "bin"
-        shims.mkdir(mode=0o755)
-        for name, argv in self.profile.shims.items():
-            script = shims / name
-            script.write_text("#!/bin/sh\nexec " + " ".join(argv) + ' "$@"\n')
-            script.chmod(0o755)
+        write_shims(self.profile, self.workdir / "bin")
 
     def _environment(self, runtime: Path) -> dict[str, str]:
         if self.home is None:

@@ -13,8 +13,11 @@ profile whose programs are missing says which packages to install.
 
 from __future__ import annotations
 
+import shlex
 import shutil
 from dataclasses import dataclass, field
+from pathlib import Path
+from xml.sax.saxutils import escape as xml_escape
 
 
 @dataclass(frozen=True)
@@ -64,3 +67,23 @@ def profile(name: str) -> Profile:
         return PROFILES[name]
     except KeyError:
         raise ValueError(f"unknown app profile {name!r}; known: {', '.join(PROFILES)}") from None
+
+
+def write_shims(profile: Profile, folder: Path) -> None:
+    """The names tasks launch that this profile's apps answer to (google-chrome: Chromium), as scripts in
+    ``folder`` (first on the arena's PATH)."""
+    folder.mkdir(mode=0o755)
+    for name, argv in profile.shims.items():
+        script = folder / name
+        script.write_text("#!/bin/sh\nexec " + " ".join(argv) + ' "$@"\n')
+        script.chmod(0o755)
+
+
+def write_openbox_config(path: Path, terminal: list[str]) -> None:
+    """Openbox's own configuration plus Ubuntu's Ctrl+Alt+T, which opens ``terminal`` (a window titled
+    "Terminal": OSWorld's tasks press the keys, then activate that window)."""
+    base = Path("/etc/xdg/openbox/rc.xml")
+    text = base.read_text() if base.is_file() else "<openbox_config><keyboard></keyboard></openbox_config>"
+    command = xml_escape(" ".join(shlex.quote(a) for a in terminal))
+    bind = f'<keybind key="C-A-t"><action name="Execute"><command>{command}</command></action></keybind>'
+    path.write_text(text.replace("</keyboard>", bind + "</keyboard>", 1))
