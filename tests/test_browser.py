@@ -14,8 +14,11 @@ from arena_gym.processes import terminate_tree
 
 from .support.sockets import free_port
 
-pytestmark = pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed "
-                                "(bash scripts/setup.sh installs it)")
+pytestmark = [
+    pytest.mark.osworld,  # the heavy tier with OSWorld's other tests
+    pytest.mark.skipif(shutil.which("chromium") is None, reason="chromium is not installed (bash scripts/setup.sh "
+                       "installs it)"),
+]
 
 
 def page(title: str) -> str:

@@ -24,6 +24,9 @@ from .support.sockets import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# The heavy tier with OSWorld's other tests (the default tier stays under its time budget).
+pytestmark = pytest.mark.osworld
+
 
 def _serve(argv: list[str], env: dict[str, str], cwd: Path, port: int) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen(argv, env=env, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)

@@ -10,8 +10,11 @@ import subprocess
 import httpx
 import pytest
 
-pytestmark = pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
-                                reason="ffmpeg is not installed (bash scripts/setup.sh installs it)")
+pytestmark = [
+    pytest.mark.osworld,  # the heavy tier with OSWorld's other tests
+    pytest.mark.skipif(shutil.which("ffmpeg") is None or shutil.which("ffprobe") is None,
+                       reason="ffmpeg is not installed (bash scripts/setup.sh installs it)"),
+]
 
 
 def _post(arena, path: str) -> httpx.Response:

@@ -98,7 +98,8 @@ def test_agent_code_is_confined(sandboxed, host_service, tmp_path):
 
 
 def test_the_apps_run_as_the_unprivileged_account(sandboxed):
-    account = pwd.getpwnam("arena-agent").pw_uid
+    account = sandboxed.sandbox.uid
+    assert pwd.getpwuid(account).pw_name.startswith("arena-agent-")
 
     def mousepad_uids() -> set[int]:
         uids = set()
@@ -133,3 +134,36 @@ def test_the_arenas_tmp_is_one_for_its_programs_and_not_the_hosts(sandboxed):
         r = httpx.post(sandboxed.url + "/execute", headers=headers, timeout=30, json={"command": command, "shell": True})
         assert r.json()["output"] == want, r.text
     assert not Path(f"/tmp/{name}").exists()  # the host's /tmp is not it
+
+
+def test_an_arena_cannot_signal_another_arenas_programs(sandboxed):
+    """Each running arena has a sandbox account of its own: an agent's pkill ends its own programs only."""
+    with LocalArena(apps=["mousepad"]) as other:
+        assert other.sandbox is not None and other.sandbox.uid != sandboxed.sandbox.uid
+
+        def mousepads(uid: int) -> int:
+            return sum(1 for pid in filter(str.isdigit, os.listdir("/proc"))
+                       if _comm(pid) == "mousepad" and _uid(pid) == uid)
+
+        wait_for(lambda: mousepads(other.sandbox.uid), what="the other arena's mousepad")
+        r = httpx.post(sandboxed.url + "/execute", headers=sandboxed.auth_headers(), timeout=30,
+                       json={"command": "pkill -x mousepad; true", "shell": True})
+        assert r.status_code == 200, r.text
+        wait_for(lambda: mousepads(sandboxed.sandbox.uid) == 0, what="this arena's mousepad ended")
+        assert mousepads(other.sandbox.uid) == 1  # the other arena's is untouched
+        released = other.sandbox.uid
+    assert not any(_uid(pid) == released for pid in filter(str.isdigit, os.listdir("/proc")))  # none left
+
+
+def _comm(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""
+
+
+def _uid(pid: str) -> int:
+    try:
+        return os.stat(f"/proc/{pid}").st_uid
+    except OSError:
+        return -1

@@ -23,6 +23,8 @@ import uuid
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+import psutil
+
 from ..polling import PollTimeout, poll_until
 from ..processes import terminate_tree
 from ..protocol.client import ArenaClient
@@ -30,7 +32,7 @@ from .home import seed_home
 from .profiles import Profile, write_openbox_config, write_shims
 from .profiles import profile as find_profile
 from .sandbox import ENV_VAR as SANDBOX_ENV
-from .sandbox import Network, Sandbox, make_sandbox, start_netns_holder
+from .sandbox import Network, Sandbox, make_sandbox, release_account, start_netns_holder
 
 log = logging.getLogger(__name__)
 
@@ -451,6 +453,14 @@ class LocalArena:
         _teardown(self.id, self._procs, None if self.keep_workdir else self.workdir)
         self._procs = []
         self._server = None
+        if self.sandbox is not None:
+            # Whatever of its account still runs (a program that dropped the arena's marker) ends here, so
+            # the next arena to take the account starts with none of this one's programs.
+            for proc in psutil.process_iter(["uids"]):
+                if proc.info["uids"] is not None and proc.info["uids"].real == self.sandbox.uid:
+                    terminate_tree(proc.pid, grace_s=1.0)
+            release_account(self.sandbox.uid)
+            self.sandbox = None
         atexit.unregister(self.stop)
 
     def pids(self) -> dict[str, int]:

@@ -3,8 +3,9 @@
 Agent code acts on a desktop on the user's own machine (the local arena is the embedded default), so
 everything that runs what a task or an agent says runs here:
 
-- as an unprivileged account (``arena-agent``), so it cannot signal the desktop server, the display or
-  the window manager (they run as the invoking user) and gets no root banner in any app;
+- as an unprivileged account of its own (``arena-agent-N``, one per running arena), so it cannot signal
+  the desktop server, the display, the window manager (they run as the invoking user) or another arena's
+  programs, and gets no root banner in any app;
 - in a mount namespace (bubblewrap) where the system is read-only, ``/root`` and ``/home`` are empty,
   ``/tmp`` is the arena's own (one for all its programs, not the host's), and only the arena's own
   folder (its home, its session bus) and the X socket are bound;
@@ -21,6 +22,7 @@ root to switch to the unprivileged account; without root there is no sandbox (a 
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import os
@@ -34,7 +36,10 @@ from typing import Literal
 
 log = logging.getLogger(__name__)
 
-ACCOUNT = "arena-agent"
+ACCOUNT = "arena-agent"  # the accounts are arena-agent-0, arena-agent-1, ...: one per running arena
+SLOT_LOCKS = "/run/arena-gym/accounts"
+MAX_ARENAS = 64
+_HELD: dict[int, int] = {}  # uid -> the fd holding its slot's lock
 ENV_VAR = "ARENA_GYM_SANDBOX"
 Network = Literal["none", "host"]
 
@@ -125,21 +130,50 @@ def _needed_under_hidden() -> list[str]:
     return sorted(p for p in candidates if p.startswith(HIDDEN) and os.path.isdir(p))
 
 
-def _account() -> tuple[int, int] | None:
+def _account_entry(name: str) -> pwd.struct_passwd | None:
     try:
-        entry = pwd.getpwnam(ACCOUNT)
+        return pwd.getpwnam(name)
     except KeyError:
-        if shutil.which("useradd") is None:
+        pass
+    if shutil.which("useradd") is None:
+        return None
+    # A system account with no login and no home: the arena gives it one per run.
+    done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name],
+                          capture_output=True, text=True, check=False)
+    if done.returncode not in (0, 9):  # 9: it exists (another arena made it meanwhile)
+        log.warning("cannot create the sandbox account %s: %s", name, done.stderr.strip())
+        return None
+    log.info("created the system account %s for the local arena's sandbox", name)
+    return pwd.getpwnam(name)
+
+
+def _account() -> tuple[int, int] | None:
+    """An account of its own for this arena: arenas on one machine cannot signal each other's programs
+    (an agent's ``pkill xterm`` ends its own terminal, not another episode's). The account is this
+    process's while it holds the slot's lock; a process that dies frees it."""
+    os.makedirs(SLOT_LOCKS, mode=0o700, exist_ok=True)
+    for slot in range(MAX_ARENAS):
+        fd = os.open(os.path.join(SLOT_LOCKS, f"{slot}.lock"), os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(fd)
+            continue
+        entry = _account_entry(f"{ACCOUNT}-{slot}")
+        if entry is None:
+            os.close(fd)
             return None
-        # A system account with no login and no home: the arena gives it one per run.
-        done = subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", ACCOUNT],
-                              capture_output=True, text=True, check=False)
-        if done.returncode not in (0, 9):  # 9: it exists (another arena made it meanwhile)
-            log.warning("cannot create the sandbox account %s: %s", ACCOUNT, done.stderr.strip())
-            return None
-        log.info("created the system account %s for the local arena's sandbox", ACCOUNT)
-        entry = pwd.getpwnam(ACCOUNT)
-    return entry.pw_uid, entry.pw_gid
+        _HELD[entry.pw_uid] = fd
+        return entry.pw_uid, entry.pw_gid
+    log.warning("no sandbox: all %d sandbox accounts are in use by other arenas on this machine", MAX_ARENAS)
+    return None
+
+
+def release_account(uid: int) -> None:
+    """Give the account back (the arena stopped)."""
+    fd = _HELD.pop(uid, None)
+    if fd is not None:
+        os.close(fd)
 
 
 def start_netns_holder(env: dict[str, str]) -> subprocess.Popen[bytes]:
