@@ -6,6 +6,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
@@ -58,3 +59,48 @@ def test_no_browser_is_an_infrastructure_failure_that_says_where(monkeypatch):
     with pytest.raises(browser.BrowserUnavailable, match=f"no browser answered at {url}"):
         browser.tabs_info(url)
     assert issubclass(browser.BrowserUnavailable, OSError)  # setup and scoring count it as infrastructure
+
+
+PAGE = ("data:text/html,<title>shop</title>"
+        "<div class='price'>10</div><div class='price'>20</div>"
+        "<div class='route'>SEA<span class='sep'></span>NYC</div>"
+        "<ul class='cats'><li class='catAllProducts'><span>Shoes</span></li><li class='catAllProducts'><span>Hats</span></li></ul>"
+        "<label>Total: 30</label><input id='q' value=' cats '/>"
+        "<button id='more' onclick=\"document.body.insertAdjacentHTML('beforeend', '<p id=x>second page</p>')\">"
+        "more</button>")
+
+
+def test_the_active_tab_is_read_as_osworld_reads_it(cdp_url):
+    browser.open_tabs(cdp_url, [PAGE])
+    read = {
+        "class": {"category": "class", "class_multiObject": {"price": {"0": "first", "1": "second", "5": "none"}},
+                  "class_multiObject_child": {"route": {"0": "from", "1": "to"}},
+                  "class_singleObject": {"price": "one"},
+                  "class_multiObject_search_exist": {"price": ["10", "is_other_exist"]}},
+        "label": {"category": "label", "labelObject": {"Total:": "total"}},
+        "xpath": {"category": "xpath", "xpathObject": {"/html/body/div[1]": "a", "/html/body/div[9]": "missing"}},
+        "input": {"category": "input", "inputObject": {"//input[@id='q']": "query"}},
+        "class&url": {"category": "class&url", "class_multiObject_li": {"cats": ["shoes", "bags"]},
+                      "url_include_expected": ["shop", "nothing"]},
+    }
+    got = {name: browser.html_parse(cdp_url, PAGE, config) for name, config in read.items()}
+    assert got["class"] == {"first": "10", "second": "20", "none": "", "from": "SEA", "to": "NYC", "one": "10",
+                            "10": True, "is_other_exist": True}
+    assert got["label"] == {"total": "Total: 30"}
+    assert got["xpath"] == {"a": "10", "missing": ""}
+    assert got["input"] == {"query": "cats"}
+    assert got["class&url"] == {"shoes": True, "is_other_exist": True, "shop": True, "nothing": False}
+    assert browser.html_parse(cdp_url, "https://elsewhere.example/", read["label"]) == {}  # no tab there
+
+
+def test_a_website_is_read_by_clicking_along_selectors_or_answers_the_backups(cdp_url):
+    infos = [{"action": "inner_text", "selector": ".price"}, {"action": "attribute", "selector": "#q", "attribute": "id"},
+             {"action": "click_and_inner_text", "selector": ["#more", "#x"]}]
+    assert browser.website_info(cdp_url, PAGE, infos) == ["10", "q", "second page"]
+    missing = [{"action": "inner_text", "selector": ".nowhere"}]
+    assert browser.website_info(cdp_url, PAGE, missing, backups=["kept"]) == ["kept"]
+
+
+def test_a_page_prints_to_pdf(cdp_url, tmp_path):
+    out = browser.pdf(cdp_url, PAGE, str(tmp_path / "page.pdf"))
+    assert Path(out).read_bytes()[:5] == b"%PDF-"

@@ -380,14 +380,14 @@ def test_a_task_that_cannot_be_scored_is_refused_before_the_agent_acts(tmp_path)
         {"id": "fine", "instruction": "nothing", "config": [], "evaluator": {"func": "infeasible"}}))
     (task_dir / "tabs.json").write_text(json.dumps({
         "id": "tabs", "instruction": "open the page", "config": [],
-        "evaluator": {"func": "check_direct_json_object", "result": {"type": "active_tab_html_parse"},
-                      "expected": {"type": "rule", "rules": {"expected": {}}}}}))
+        "evaluator": {"func": "exact_match", "result": {"type": "night_light_state"},
+                      "expected": {"type": "rule", "rules": {"expected": "on"}}}}))
     with StockWAAServer() as vm:
         env = gym.make("WAA-v0", server_url=vm.url, evaluate_url=None, dialect="waa", tasks={"folder": str(tmp_path)},
                        settle={"timeout_s": 0}, reset_settle={"timeout_s": 0}, observation={"width": 64, "height": 48})
         try:
             assert {env.reset(seed=s)[1]["task_id"] for s in range(8)} == {"fine"}  # never drawn
-            with pytest.raises(UnscorableTask, match="tabs cannot give a valid reward.*not built yet"):
+            with pytest.raises(UnscorableTask, match="tabs cannot give a valid reward.*does not implement yet"):
                 env.reset(options={"task_id": "tabs"})
         finally:
             env.close()

@@ -160,12 +160,12 @@ def test_getter_that_needs_another_platform_is_unscorable(ctx):
 
 
 def test_getters_not_built_are_unscorable_on_every_platform(ctx):
-    t = task({"func": "compare_pdfs", "result": {"type": "pdf_from_url", "path": "https://example.org", "dest": "a.pdf"},
-              "expected": {"type": "rule", "rules": {}}})
+    t = task({"func": "exact_match", "result": {"type": "night_light_state"},
+              "expected": {"type": "rule", "rules": {"expected": "on"}}})
     out = evaluate(t, ctx, "DONE")
-    assert not out.reward_valid and "not built yet" in out.unscorable
+    assert not out.reward_valid and "not implemented yet" in out.unscorable
     for platform in ("linux", "windows", None):
-        assert any("not built yet" in r for r in scoring_blockers(t, platform))
+        assert any("does not implement yet" in r for r in scoring_blockers(t, platform))
 
 
 def test_a_browser_whose_devtools_port_does_not_answer_is_an_infrastructure_failure(ctx):

@@ -90,6 +90,11 @@ def not_shipped(task: Task) -> list[str]:
 _WEB = re.compile(r"https?://(?!(?:127\.|localhost|\[::1\]))[^\s\"']+", re.IGNORECASE)
 
 
+# Getters that load web pages in the desktop's browser, and the site each loads when its spec names none.
+PAGE_GETTERS = {"page_info": None, "info_from_website": None, "pdf_from_url": None,
+                "gotoRecreationPage_and_get_html_content": "www.recreation.gov"}
+
+
 def web_pages(task: Task) -> list[str]:
     """Web pages the desktop itself opens (host-side downloads of task files are not counted)."""
     pages = []
@@ -98,6 +103,12 @@ def web_pages(task: Task) -> list[str]:
             continue  # downloads are the host's; the others load no page
         for url in _WEB.findall(json.dumps(step.parameters)):
             pages.append(f"{step.type} opens {url.split('/')[2]}")
+    for role in (task.evaluator.result, task.evaluator.expected):
+        for spec in role if isinstance(role, list) else [role]:
+            if spec is None or spec.type not in PAGE_GETTERS:
+                continue
+            sites = [url.split("/")[2] for url in _WEB.findall(json.dumps(spec.options()))]
+            pages += [f"getter {spec.type} loads {site}" for site in sites or [PAGE_GETTERS[spec.type] or "a page"]]
     return sorted(set(pages))
 
 

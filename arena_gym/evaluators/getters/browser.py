@@ -152,14 +152,12 @@ getter("cookie_data")(_cookies("chrome"))
 getter("cookie_data_for_edge")(_cookies("edge"))
 
 
-def _needs_cdp(name: str) -> None:
-    @getter(name, needs="cdp", why="loads live web pages and parses them site by site; not built yet")
-    def unavailable(ctx: EvalContext, spec: dict[str, Any]) -> Any:
-        raise NotImplementedError(f"getter {name!r} loads live web pages and parses them site by site; not built yet")
-
-
-for _name in ("pdf_from_url", "active_tab_html_parse", "info_from_website", "gotoRecreationPage_and_get_html_content"):
-    _needs_cdp(_name)
+@getter("gotoRecreationPage_and_get_html_content")
+def gotoRecreationPage_and_get_html_content(ctx: EvalContext, spec: dict[str, Any]) -> Any:  # noqa: N802
+    """OSWorld's walk on recreation.gov (search "Diamond", open the first result, ask for the next available
+    date), then the text of ``class`` (the ``order``-th one) on that page, as ``{"expected": {class: text}}``."""
+    return ctx.browser.run("recreation", selector=spec.get("selector"), name=spec.get("class"),
+                           order=spec.get("order"))
 
 
 # ---- the open tabs, through the browser's DevTools port (arena_gym/browser.py)
@@ -173,6 +171,35 @@ def open_tabs_info(ctx: EvalContext, spec: dict[str, Any]) -> Any:
 def page_info(ctx: EvalContext, spec: dict[str, Any]) -> Any:
     """``{"title", "url", "content"}`` of ``url`` loaded in a new tab."""
     return ctx.browser.run("page_info", url=spec["url"])
+
+
+@getter("active_tab_html_parse")
+def active_tab_html_parse(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    """Elements of the tab the address bar shows, read by ``spec["category"]`` (see ``browser.parse_page``);
+    None without an address bar, ``{}`` when no tab is at its URL."""
+    url = active_url_from_accessTree(ctx, spec)
+    return None if url is None else ctx.browser.run("html_parse", url=url, config=spec)
+
+
+@getter("info_from_website")
+def info_from_website(ctx: EvalContext, spec: dict[str, Any]) -> Any:
+    """Texts or attributes read on ``url`` (``infos``), or the task's ``backups`` when the site changed."""
+    return ctx.browser.run("website_info", url=spec["url"], infos=spec.get("infos", []), backups=spec.get("backups"))
+
+
+@getter("pdf_from_url")
+def pdf_from_url(ctx: EvalContext, spec: dict[str, Any]) -> str:
+    """``path`` (a URL) printed to a PDF, saved as ``dest``."""
+    import uuid
+
+    target = ctx.cache_dir / spec["dest"]
+    if ctx.browser.cdp_url is not None:
+        return ctx.browser.run("pdf", url=spec["path"], path=str(target))
+    on_vm = f"/tmp/arena-gym-page-{uuid.uuid4().hex}.pdf"  # printed where the browser is, then fetched
+    ctx.browser.run("pdf", url=spec["path"], path=on_vm)
+    target.write_bytes(ctx.client.file(on_vm))
+    ctx.client.execute(["rm", "-f", on_vm])
+    return str(target)
 
 
 @getter("active_tab_info")
