@@ -130,13 +130,14 @@ def page_info(cdp_url: str, url: str) -> dict[str, str]:
 
 
 def pdf(cdp_url: str, url: str, path: str) -> str:
-    """OSWorld's ``pdf_from_url``: ``url`` printed to a PDF at ``path`` (on the machine running this)."""
+    """OSWorld's ``pdf_from_url``: ``url`` printed to a PDF at ``path`` (``~`` is this machine's home)."""
+    import os
 
     def work(browser: Any) -> str:
         page = browser.contexts[0].new_page()
         try:
             page.goto(url, wait_until="networkidle", timeout=PAGE_TIMEOUT_MS)
-            page.pdf(path=path)
+            page.pdf(path=os.path.expanduser(path))
         finally:
             page.close()
         return path

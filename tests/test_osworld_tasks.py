@@ -180,6 +180,14 @@ def test_the_devtools_side_channel_sets_up_and_scores_a_chrome_task_through_the_
             {"action_type": "PRESS", "key": "enter"})
         solved, info = _end(env, "DONE")
         assert solved == 1.0, info.get("eval")
+        # A page printed to PDF on the VM and fetched from it (pdf_from_url through the VM).
+        from arena_gym.evaluators import EvalContext
+        from arena_gym.evaluators.registry import get_getter
+
+        ctx = EvalContext(osworld_arena.client, tmp_path / "cache", platform="linux")
+        printed = get_getter("pdf_from_url")(ctx, {"path": pages["a"], "dest": "a.pdf"})
+        assert Path(printed).read_bytes()[:5] == b"%PDF-"
+        assert not list(osworld_arena.home.glob("arena-gym-page-*.pdf"))  # removed from the VM
     finally:
         env.close()
         osworld_arena.client.execute("pkill -x chromium; pkill -x socat", True)

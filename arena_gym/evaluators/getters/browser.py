@@ -195,10 +195,12 @@ def pdf_from_url(ctx: EvalContext, spec: dict[str, Any]) -> str:
     target = ctx.cache_dir / spec["dest"]
     if ctx.browser.cdp_url is not None:
         return ctx.browser.run("pdf", url=spec["path"], path=str(target))
-    on_vm = f"/tmp/arena-gym-page-{uuid.uuid4().hex}.pdf"  # printed where the browser is, then fetched
+    # Printed where the browser is, into the home (what the VM's programs and its file route both reach),
+    # then fetched.
+    on_vm = f"~/arena-gym-page-{uuid.uuid4().hex}.pdf"
     ctx.browser.run("pdf", url=spec["path"], path=on_vm)
     target.write_bytes(ctx.client.file(on_vm))
-    ctx.client.execute(["rm", "-f", on_vm])
+    ctx.client.execute(f"rm -f {on_vm}", True)
     return str(target)
 
 
