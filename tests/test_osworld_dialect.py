@@ -83,9 +83,9 @@ def test_osworld_v0_acts_on_the_control_channel_when_offered(double, arena, tmp_
                    observation={"width": arena.size[0], "height": arena.size[1]}, close_windows_on_reset=False)
     try:
         env.reset(seed=0)
-        wait_for(lambda: "DialectTerm" in subprocess.run(["xdotool", "search", "--name", "DialectTerm"],
-                                                          env={**os.environ, **arena.env},
-                                                          capture_output=True, text=True).stdout or True)
+        wait_for(lambda: subprocess.run(["xdotool", "search", "--onlyvisible", "--name", "DialectTerm"],
+                                        env={**os.environ, **arena.env}, capture_output=True, text=True).stdout.strip(),
+                 what="the task's terminal on screen")
         before = _counts(url)
         xterm_point = {"x": 200, "y": 120}
         for action in ({"action_type": "CLICK", "parameters": xterm_point},
