@@ -15,8 +15,6 @@ from .models import GetterSpec, Step, Task
 
 _WIN_HOME = re.compile(r"^(?:[A-Za-z]:\\+Users\\+Docker|%USERPROFILE%)(?=\\|$)", re.IGNORECASE)
 
-# Setup steps that drive the browser through its DevTools port (arena_gym/browser.py). Edge's is Windows-only.
-CDP_STEPS = {"chrome_open_tabs", "chrome_close_tabs"}
 # Setup steps that sign in to a Google account (OSWorld's Drive and browser log-ins): no VM can run them
 # without that account's credentials.
 ACCOUNT_STEPS = {"googledrive": "needs a Google account (Google Drive)",
