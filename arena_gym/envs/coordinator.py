@@ -236,6 +236,12 @@ class Coordinator:
             return EvalOutcome.from_answer(self.evaluator.evaluate(body, last_action))
         return evaluate(task, self.eval_context(task), last_action)
 
+    @property
+    def acts_on_control_channel(self) -> bool:
+        """Whether steps go to an OSWorld server that may take structured actions on its control channel
+        (the env then also sends each action's OSWorld form)."""
+        return self.config.control_channel and self.client is not None and self.client.dialect == "osworld"
+
     def step(self, code: str | None, wire: list[dict] | None = None) -> StepResult:
         obs = self.config.observation
         return self.vm.step(code, self.config.settle, obs.image_format, obs.jpeg_quality, wire)

@@ -162,7 +162,8 @@ class DesktopEnv(gym.Env):
         obs = self.config.observation
         scale = (self._screen[0] / obs.width, self._screen[1] / obs.height)
         code = A.to_code(parsed, scale)
-        return parsed.action_type, A.with_import(code) if code else None, A.to_wire(parsed, scale)
+        wire = A.to_wire(parsed, scale) if self.coordinator.acts_on_control_channel else None
+        return parsed.action_type, A.with_import(code) if code else None, wire
 
     def _after(self, obs: dict, kind: str | None, t0: float, invalid: str | None = None,
                action_error: str | None = None, settle_ms: float = 0.0,

@@ -11,11 +11,14 @@ import os
 from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import httpx
 
 from .errors import ActionFailed
+
+if TYPE_CHECKING:
+    from .control import Control
 from .models import Capabilities, DirectoryNode, ExecResult, Frame, ScreenSize, SettleSpec, StepRequest
 
 T = TypeVar("T")
@@ -61,8 +64,8 @@ class Sleep:
     seconds: float
 
 
-# A plan also yields ``control.Control`` items: OSWorld's in-process action channel (control.py).
-Plan = Generator["Call[Any] | Sleep | Any", Any, T]
+# A plan yields calls, sleeps, and OSWorld control-channel actions (control.py), and receives their results.
+Plan = Generator["Call[Any] | Sleep | Control", Any, T]
 
 
 def _json(resp: httpx.Response) -> Any:
